@@ -1,0 +1,59 @@
+// Every error Ferry answers with comes from this one table: a stable `code` that clients and
+// the widget can switch on, and the HTTP status that fits it. Code throws `FerryError`; one
+// `onError` (in app.ts) renders `{"error":{"code","message"}}`. Nothing matches on message text.
+
+export const ERRORS = {
+  bad_request: 400,
+  invalid_ttl: 400,
+  invalid_filename: 400,
+  invalid_multipart: 400,
+  missing_file: 400,
+  invalid_json: 400,
+  missing_key: 401,
+  unknown_key: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  file_expired: 410,
+  length_required: 411,
+  file_too_large: 413,
+  unsupported_media_type: 415,
+  range_not_satisfiable: 416,
+  rate_limited: 429,
+  internal_error: 500,
+  corrupt_object: 500,
+  origin_failed: 502,
+  storage_unavailable: 503,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class FerryError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra response headers, e.g. `Retry-After` or `Content-Range` for 416. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'FerryError';
+    this.status = ERRORS[code];
+  }
+}
+
+export function isFerryError(e: unknown): e is FerryError {
+  return e instanceof FerryError;
+}
+
+/** The JSON body of an error response. */
+export function errorBody(code: ErrorCode, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}
+
+export function errorResponse(err: FerryError): Response {
+  return new Response(errorBody(err.code, err.message), {
+    status: err.status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...err.headers },
+  });
+}

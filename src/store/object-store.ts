@@ -1,0 +1,62 @@
+// The one storage contract. Ferry keeps opaque, already-encrypted objects here; everything a
+// store sees in plain form (key, size, expiry, `metadata`) is non-personal by construction.
+// Every store passes the same conformance suite (test/store/conformance.ts).
+
+/** Inclusive byte range, like HTTP's `bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface PutOptions {
+  /** When the object stops being served. Stored in plain object metadata. */
+  expiresAt: Date;
+  /** Non-personal plain metadata (kid, format version). Keys match /^[a-z0-9-]{1,32}$/, values ASCII ≤ 256 chars. */
+  metadata?: Record<string, string>;
+  /** Aborting rejects `put` and leaves nothing behind. */
+  signal?: AbortSignal;
+}
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  expiresAt: Date;
+  metadata: Record<string, string>;
+}
+
+export interface ObjectBody extends StoredObject {
+  /** The whole object, or only the requested range. */
+  body: ReadableStream<Uint8Array>;
+}
+
+export interface ObjectStore {
+  /**
+   * Streams `body` into the store under `key`. The object becomes visible only once the whole
+   * body has been written: if the body errors or the signal aborts, `put` rejects and neither a
+   * partial object nor any temporary data (temp file, multipart upload) is left behind.
+   * Memory use is bounded by a constant, whatever the body's length.
+   */
+  put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions): Promise<StoredObject>;
+  /** `null` when absent. With a range, only those bytes are read; the range lies within the object. */
+  get(key: string, range?: ByteRange): Promise<ObjectBody | null>;
+  head(key: string): Promise<StoredObject | null>;
+  /** Idempotent: deleting an absent key succeeds. */
+  delete(key: string): Promise<void>;
+  /** Every object whose key starts with `prefix`, in no particular order. */
+  list(prefix: string): AsyncIterable<StoredObject>;
+}
+
+/**
+ * Keys are `[A-Za-z0-9/._-]`, no leading slash, no `..` segment, at most 512 characters.
+ * Stores call this so that a bug upstream can never become a path traversal.
+ */
+export function assertValidKey(key: string): void {
+  if (
+    key.length === 0 ||
+    key.length > 512 ||
+    !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(key) ||
+    key.split('/').some((s) => s === '.' || s === '..')
+  ) {
+    throw new TypeError(`invalid object key: ${JSON.stringify(key)}`);
+  }
+}
