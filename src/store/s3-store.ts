@@ -1,0 +1,398 @@
+// ObjectStore on S3 (or anything that speaks its API). Web APIs only: the same file runs on Node
+// and inside workerd, so no node:* imports and no Buffer; the S3Client is injected.
+//
+// put streams the body through @aws-sdk/lib-storage `Upload`: one PutObject when the body fits
+// in a part, otherwise a multipart upload with at most `queueSize` parts of `partSize` bytes in
+// memory. Plain metadata travels as S3 user metadata (`x-amz-meta-ferry-expires` = ISO time, plus
+// the caller's map), never in the `Expires` header, which is only a cache hint.
+//
+// Failure is handled by erroring the stream that Upload reads, not by `upload.abort()`:
+// `abort()` makes `done()` reject at once while AbortMultipartUpload is sent later in the
+// background (and never, if the body is stalled in a read), so `put` would return before the
+// clean-up. An errored feed makes Upload's own failure path run: it waits for parts in flight,
+// sends AbortMultipartUpload (leavePartsOnError false), and only then rejects.
+// (Upload does not pass an abort signal to part requests, so a part in flight finishes first;
+// and when one part fails, the other queue slots keep reading the body until it ends, errors or
+// the signal aborts, before done() rejects.)
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { FerryError } from '../errors.js';
+import {
+  assertValidKey,
+  type ByteRange,
+  type ObjectBody,
+  type ObjectStore,
+  type PutOptions,
+  type StoredObject,
+} from './object-store.js';
+
+export interface S3StoreOptions {
+  client: S3Client;
+  bucket: string;
+  /** Prepended to every key, e.g. `ferry/`. */
+  prefix?: string;
+  /** Bytes per multipart part; S3's minimum is 5 MiB. Default 8 MiB. */
+  partSize?: number;
+  /** Parts uploaded concurrently; memory per put ≈ partSize × queueSize. Default 2. */
+  queueSize?: number;
+  /** MaxKeys per ListObjectsV2 page. Default 1000 (tests use a small one to cover paging). */
+  listPageSize?: number;
+  /** HeadObject calls in flight while listing. Default 8. */
+  listConcurrency?: number;
+}
+
+/** User-metadata name (after `x-amz-meta-`) that carries the expiry; callers may not use it. */
+export const EXPIRES_METADATA = 'ferry-expires';
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+export class S3Store implements ObjectStore {
+  readonly #client: S3Client;
+  readonly #bucket: string;
+  readonly #prefix: string;
+  readonly #partSize: number;
+  readonly #queueSize: number;
+  readonly #listPageSize: number;
+  readonly #listConcurrency: number;
+
+  constructor(options: S3StoreOptions) {
+    const { partSize = 8 * 1024 * 1024, queueSize = 2, listPageSize = 1000, listConcurrency = 8, prefix = '' } = options;
+    if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE) throw new RangeError('partSize must be at least 5 MiB');
+    for (const [name, n] of [['queueSize', queueSize], ['listPageSize', listPageSize], ['listConcurrency', listConcurrency]] as const) {
+      if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer`);
+    }
+    if (prefix !== '') assertValidPrefix(prefix);
+    this.#client = options.client;
+    this.#bucket = options.bucket;
+    this.#prefix = prefix;
+    this.#partSize = partSize;
+    this.#queueSize = queueSize;
+    this.#listPageSize = listPageSize;
+    this.#listConcurrency = listConcurrency;
+  }
+
+  async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions): Promise<StoredObject> {
+    const { expiresAt, metadata = {}, signal } = options;
+    const reader = body.getReader();
+    try {
+      assertValidKey(key);
+      assertValidExpiry(expiresAt);
+      assertValidMetadata(metadata);
+      signal?.throwIfAborted();
+    } catch (e) {
+      reader.cancel(e).catch(() => {});
+      throw e;
+    }
+
+    // The stream Upload reads. Pull-based with no read-ahead, so Upload's part buffers are
+    // the only place bytes wait. `failure` remembers why we stopped feeding it, so that put
+    // rejects with that reason rather than with whatever Upload reports afterwards.
+    let size = 0;
+    let sourceDone = false;
+    let failure: { reason: unknown } | undefined;
+    let feedController!: ReadableStreamDefaultController<Uint8Array>;
+    const feed = new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          feedController = controller;
+        },
+        async pull(controller) {
+          let result: ReadableStreamReadResult<Uint8Array>;
+          try {
+            result = await reader.read();
+          } catch (e) {
+            sourceDone = true;
+            failure ??= { reason: e };
+            controller.error(e);
+            return;
+          }
+          if (failure) return; // aborted while the read was pending: the feed is already errored
+          if (result.done) {
+            sourceDone = true;
+            controller.close();
+          } else {
+            size += result.value.byteLength;
+            controller.enqueue(result.value);
+          }
+        },
+        cancel(reason) {
+          return reader.cancel(reason);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const onAbort = () => {
+      failure ??= { reason: signal!.reason };
+      try {
+        feedController.error(signal!.reason);
+      } catch {
+        // already closed: the whole body was read; handled after done()
+      }
+      reader.cancel(signal!.reason).catch(() => {});
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const objectKey = this.#prefix + key;
+    try {
+      const upload = new Upload({
+        client: this.#client,
+        params: {
+          Bucket: this.#bucket,
+          Key: objectKey,
+          Body: feed,
+          ContentType: 'application/octet-stream',
+          Metadata: { ...metadata, [EXPIRES_METADATA]: expiresAt.toISOString() },
+        },
+        partSize: this.#partSize,
+        queueSize: this.#queueSize,
+        leavePartsOnError: false,
+      });
+      await upload.done();
+    } catch (e) {
+      const error = failure ? failure.reason : storageError('put', e);
+      if (!sourceDone) reader.cancel(error).catch(() => {});
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (signal?.aborted) {
+      // Aborted after the last byte was read but before completion: honour the abort.
+      await this.#deleteObject(objectKey).catch(() => {});
+      throw signal.reason;
+    }
+    return { key, size, expiresAt: new Date(expiresAt.getTime()), metadata: { ...metadata } };
+  }
+
+  async get(key: string, range?: ByteRange): Promise<ObjectBody | null> {
+    assertValidKey(key);
+    if (range) assertRangeShape(range);
+    let res;
+    try {
+      res = await this.#client.send(
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.#prefix + key,
+          ...(range && { Range: `bytes=${range.start}-${range.end}` }),
+        }),
+      );
+    } catch (e) {
+      if (isAbsent(e)) return null;
+      if (httpStatus(e) === 416) throw new RangeError('range lies outside the object');
+      throw storageError('get', e);
+    }
+    let body = res.Body!.transformToWebStream() as ReadableStream<Uint8Array>;
+    let size = res.ContentLength ?? 0;
+    if (range) {
+      // What the server sent: a Content-Range, or (if it ignored Range) the whole object.
+      const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.ContentRange ?? '');
+      const [first, last, total] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, size - 1, size];
+      if (range.end >= total || first > range.start || last < range.end) {
+        await body.cancel().catch(() => {});
+        // S3 clamps an end past the object; the contract wants that treated as out of range.
+        if (range.end >= total) throw new RangeError('range lies outside the object');
+        throw new FerryError('storage_unavailable', 'object storage answered a different range than asked');
+      }
+      // More than asked (s3rver reads `bytes=0-0` as `bytes=0-`): hand on only the range.
+      if (first !== range.start || last !== range.end) body = sliceBytes(body, range.start - first, range.end - range.start + 1);
+      size = total;
+    }
+    return { key, size, ...plainMetadata(res.Metadata), body };
+  }
+
+  async head(key: string): Promise<StoredObject | null> {
+    assertValidKey(key);
+    try {
+      const res = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }));
+      return { key, size: res.ContentLength ?? 0, ...plainMetadata(res.Metadata) };
+    } catch (e) {
+      if (isAbsent(e)) return null;
+      throw storageError('head', e);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertValidKey(key);
+    await this.#deleteObject(this.#prefix + key);
+  }
+
+  async #deleteObject(objectKey: string): Promise<void> {
+    try {
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey }));
+    } catch (e) {
+      if (isAbsent(e)) return;
+      throw storageError('delete', e);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    if (prefix !== '') assertValidPrefix(prefix);
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.#client.send(
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix + prefix,
+            MaxKeys: this.#listPageSize,
+            ContinuationToken: token,
+          }),
+        );
+      } catch (e) {
+        throw storageError('list', e);
+      }
+      // Objects whose names are not Ferry keys (folder placeholders, foreign uploads) are skipped.
+      const keys = (page.Contents ?? [])
+        .map((o) => o.Key ?? '')
+        .filter((k) => k.startsWith(this.#prefix))
+        .map((k) => k.slice(this.#prefix.length))
+        .filter(isValidKey);
+      // ListObjectsV2 carries no user metadata: one HeadObject per key, a few at a time.
+      // An object deleted in between heads to null and is left out.
+      for (const object of await mapBounded(keys, this.#listConcurrency, (k) => this.head(k))) {
+        if (object) yield object;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+}
+
+function plainMetadata(raw: Record<string, string> | undefined): Pick<StoredObject, 'expiresAt' | 'metadata'> {
+  const { [EXPIRES_METADATA]: expires, ...metadata } = raw ?? {};
+  // An object without a readable expiry was not written by put: treat it as long expired, so
+  // that it is never served and the sweeper removes it.
+  const time = expires === undefined ? NaN : Date.parse(expires);
+  return { expiresAt: new Date(Number.isNaN(time) ? 0 : time), metadata };
+}
+
+/** `length` bytes of `body` after skipping `skip`; the rest is never read (upstream cancelled). */
+function sliceBytes(body: ReadableStream<Uint8Array>, skip: number, length: number): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) {
+            controller.error(new FerryError('storage_unavailable', 'object storage ended the body early'));
+            return;
+          }
+          let chunk = value;
+          if (skip > 0) {
+            const dropped = Math.min(skip, chunk.byteLength);
+            skip -= dropped;
+            chunk = chunk.subarray(dropped);
+          }
+          if (chunk.byteLength === 0) continue;
+          if (chunk.byteLength >= length) {
+            controller.enqueue(chunk.subarray(0, length));
+            length = 0;
+            controller.close();
+            await reader.cancel().catch(() => {});
+          } else {
+            length -= chunk.byteLength;
+            controller.enqueue(chunk);
+          }
+          return;
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+// ---- errors ----------------------------------------------------------------------------------
+
+function httpStatus(e: unknown): number | undefined {
+  const status = (e as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * 404 for the key itself. A missing bucket is a configuration fault, not an absent object (HEAD
+ * answers carry no error code, so there the two cannot be told apart).
+ */
+function isAbsent(e: unknown): boolean {
+  return httpStatus(e) === 404 && (e as { name?: unknown }).name !== 'NoSuchBucket';
+}
+
+/**
+ * Everything else the SDK throws means the backend cannot serve us: no answer at all (refused,
+ * reset, timed out: no HTTP status), 5xx, or a refusal such as 403 from a misconfiguration.
+ */
+function storageError(op: string, e: unknown): FerryError {
+  const status = httpStatus(e);
+  const name = e instanceof Error ? e.name : 'Error';
+  const code = (e as { code?: unknown } | null)?.code;
+  const detail = status === undefined ? (typeof code === 'string' ? code : name) : `${status} ${name}`;
+  const err = new FerryError('storage_unavailable', `object storage ${op} failed (${detail})`);
+  err.cause = e;
+  return err;
+}
+
+// ---- input checks (the same rules as FsStore, so both stores behave alike) ------------------
+
+function isValidKey(key: string): boolean {
+  try {
+    assertValidKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A prefix is any leading part of a valid key. */
+function assertValidPrefix(prefix: string): void {
+  if (!isValidKey(prefix + 'x') && !isValidKey(prefix.replace(/\/$/, ''))) {
+    throw new TypeError(`invalid key prefix: ${JSON.stringify(prefix)}`);
+  }
+}
+
+function assertValidExpiry(expiresAt: Date): void {
+  if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())) throw new TypeError('expiresAt must be a valid Date');
+}
+
+/**
+ * The contract's rules (keys /^[a-z0-9-]{1,32}$/, ASCII values ≤ 256), narrowed to what survives
+ * an HTTP header round trip (printable, no surrounding blanks), at most 1 KiB in all (S3 allows
+ * 2 KiB of user metadata), and not our own expiry name.
+ */
+function assertValidMetadata(metadata: Record<string, string>): void {
+  let total = 0;
+  for (const [k, v] of Object.entries(metadata)) {
+    if (!/^[a-z0-9-]{1,32}$/.test(k) || k === EXPIRES_METADATA) throw new TypeError(`invalid metadata key: ${JSON.stringify(k)}`);
+    if (typeof v !== 'string' || !/^(?:[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?)?$/.test(v)) {
+      throw new TypeError(`invalid metadata value for ${k}`);
+    }
+    total += k.length + v.length;
+  }
+  if (total > 1024) throw new TypeError('metadata larger than 1 KiB');
+}
+
+function assertRangeShape(range: ByteRange): void {
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new RangeError('invalid byte range');
+  }
+}

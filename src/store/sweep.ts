@@ -1,0 +1,85 @@
+// Deleting what has expired, on any ObjectStore. Expiry is enforced when files are read; the
+// sweeper makes "lives at most one day" true of the bytes too (for S3 the bucket's lifecycle
+// rule is the backstop behind it). Web APIs only: the runtime's timer handle goes to an optional
+// `unref` hook, so Node can let the process exit without this file importing node:*.
+import type { ObjectStore } from './object-store.js';
+
+const DELETES_IN_FLIGHT = 8;
+
+/** Deletes every object under `prefix` whose expiresAt ≤ now; returns how many were deleted. */
+export async function sweepExpired(store: ObjectStore, now: Date, prefix = ''): Promise<number> {
+  const cutoff = now.getTime();
+  const inFlight = new Set<Promise<void>>();
+  let deleted = 0;
+  let failure: { error: unknown } | undefined;
+  for await (const object of store.list(prefix)) {
+    if (failure) break;
+    if (object.expiresAt.getTime() > cutoff) continue;
+    const p: Promise<void> = store.delete(object.key).then(
+      () => {
+        deleted++;
+        inFlight.delete(p);
+      },
+      (error: unknown) => {
+        failure ??= { error };
+        inFlight.delete(p);
+      },
+    );
+    inFlight.add(p);
+    if (inFlight.size >= DELETES_IN_FLIGHT) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  if (failure) throw failure.error;
+  return deleted;
+}
+
+export interface SweeperOptions {
+  intervalMs: number;
+  now: () => Date;
+  /** A failed sweep is reported here and retried at the next interval. */
+  onError: (error: unknown) => void;
+  /** Called after each sweep with the number of objects deleted. */
+  onSwept?: (deleted: number) => void;
+  prefix?: string;
+  /** Receives each timer handle, e.g. `(t) => t.unref()` on Node. */
+  unref?: (timer: unknown) => void;
+}
+
+/**
+ * Sweeps now and then every `intervalMs` after the previous sweep ended (sweeps never overlap).
+ * The returned function stops it; its promise settles once a sweep in progress has ended.
+ */
+export function startSweeper(store: ObjectStore, options: SweeperOptions): () => Promise<void> {
+  const { intervalMs, now, onError, onSwept, prefix = '', unref } = options;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const schedule = (delay: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      running = sweepOnce().finally(() => schedule(intervalMs));
+    }, delay);
+    unref?.(timer);
+  };
+  const sweepOnce = async () => {
+    try {
+      const deleted = await sweepExpired(store, now(), prefix);
+      onSwept?.(deleted);
+    } catch (e) {
+      try {
+        onError(e);
+      } catch {
+        // a throwing reporter must not stop the sweeper
+      }
+    }
+  };
+
+  schedule(0);
+  return () => {
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+    return running;
+  };
+}
