@@ -1,0 +1,145 @@
+// Applications that embed Ferry, from FERRY_APPS. Each app has a public key (sent by its
+// widget), a secret that never leaves its servers (signs policies, lists and deletes its
+// files), the exact origins its pages are served from, and its own limits. Every file is
+// stored under its app's prefix and sealed with its app's name, so one app's key, policy or
+// secret can never reach another app's files.
+import { ConfigError } from './config.js';
+import type { App, PolicyCall } from './context.js';
+
+export const POLICY_CALLS: readonly PolicyCall[] = ['store', 'read', 'remove', 'pick'];
+export const SOURCE_NAMES = ['url', 'dropbox', 'google-drive', 'onedrive', 'box'] as const;
+const MAX_TTL = 86_400;
+
+function fail(problem: string): never {
+  throw new ConfigError('FERRY_APPS', problem);
+}
+
+/** An exact web origin: scheme://host[:port], nothing else. */
+export function isOrigin(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Parses FERRY_APPS: a JSON array, inline or `@path/to/file.json` (read by the adapter through
+ * `readFile`; Workers have no files, so there it must be inline).
+ */
+export function parseApps(raw: string, readFile?: (path: string) => string): App[] {
+  let text = raw.trim();
+  if (text.startsWith('@')) {
+    if (!readFile) fail('"@file" references are not supported here; put the JSON inline');
+    try {
+      text = readFile(text.slice(1));
+    } catch (e) {
+      fail(`cannot read ${text.slice(1)}: ${(e as Error).message}`);
+    }
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    fail('is not valid JSON (expected an array of apps)');
+  }
+  if (!Array.isArray(json) || json.length === 0) fail('expected a non-empty JSON array of apps');
+  const apps = json.map((entry, i) => parseApp(entry, i));
+  for (const field of ['name', 'key', 'secret'] as const) {
+    const seen = new Set<string>();
+    for (const app of apps) {
+      if (seen.has(app[field])) fail(`two apps share the same ${field}${field === 'secret' ? '' : ` ${JSON.stringify(app[field])}`}`);
+      seen.add(app[field]);
+    }
+  }
+  return apps;
+}
+
+function parseApp(entry: unknown, i: number): App {
+  const at = `app #${i + 1}`;
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(`${at} is not an object`);
+  const o = entry as Record<string, unknown>;
+  const known = ['name', 'key', 'secret', 'origins', 'maxFileBytes', 'ttlSeconds', 'sources', 'requireSignature', 'rateLimitPerMinute', 'maxConcurrentUploads'];
+  for (const k of Object.keys(o)) if (!known.includes(k)) fail(`${at} has an unknown field ${JSON.stringify(k)}`);
+  const name = o.name;
+  if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9-]{0,31}$/.test(name)) {
+    fail(`${at}: "name" must be 1–32 lower-case letters, digits or dashes`);
+  }
+  const where = `app ${JSON.stringify(name)}`;
+  if (typeof o.key !== 'string' || !/^[A-Za-z0-9_-]{3,128}$/.test(o.key)) {
+    fail(`${where}: "key" must be 3–128 characters of A-Z a-z 0-9 _ -`);
+  }
+  if (typeof o.secret !== 'string' || o.secret.length < 16 || o.secret.length > 256) {
+    fail(`${where}: "secret" must be 16–256 characters (32 random bytes, base64, is a good secret)`);
+  }
+  if (o.secret === o.key) fail(`${where}: "secret" must differ from "key"`);
+  if (!Array.isArray(o.origins) || !o.origins.every((v) => typeof v === 'string' && isOrigin(v))) {
+    fail(`${where}: "origins" must be an array of exact origins like "https://app.example.com"`);
+  }
+  const positive = (field: string, max = Number.MAX_SAFE_INTEGER): number | undefined => {
+    const v = o[field];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > max) fail(`${where}: "${field}" must be a whole number from 1 to ${max}`);
+    return v;
+  };
+  const list = <T extends string>(field: string, allowed: readonly T[]): T[] | undefined => {
+    const v = o[field];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || !v.every((x) => (allowed as readonly string[]).includes(x))) {
+      fail(`${where}: "${field}" must be an array of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+    }
+    return v as T[];
+  };
+  return {
+    name,
+    key: o.key,
+    secret: o.secret,
+    origins: o.origins as string[],
+    maxFileBytes: positive('maxFileBytes'),
+    ttlSeconds: positive('ttlSeconds', MAX_TTL),
+    sources: list('sources', SOURCE_NAMES),
+    requireSignature: list('requireSignature', POLICY_CALLS) ?? [],
+    rateLimitPerMinute: positive('rateLimitPerMinute'),
+    maxConcurrentUploads: positive('maxConcurrentUploads'),
+  };
+}
+
+/** The embedded default when FERRY_APPS is unset: one app for local development. */
+export function devApp(secret: string): App {
+  return { name: 'dev', key: 'dev', secret, origins: [], localhostOrigins: true, requireSignature: [] };
+}
+
+const LOCALHOST = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
+
+export function originAllowed(app: App, origin: string): boolean {
+  return app.origins.includes(origin) || (app.localhostOrigins === true && LOCALHOST.test(origin));
+}
+
+/** Looks apps up by key (public) and by secret (constant-time). */
+export class AppRegistry {
+  private readonly byKey = new Map<string, App>();
+  constructor(readonly apps: readonly App[]) {
+    for (const app of apps) this.byKey.set(app.key, app);
+  }
+  byPublicKey(key: string): App | undefined {
+    return this.byKey.get(key);
+  }
+  async bySecret(secret: string): Promise<App | undefined> {
+    // Compare digests, not strings, so timing says nothing about the secret's bytes.
+    const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)));
+    const given = await digest(secret);
+    let found: App | undefined;
+    for (const app of this.apps) {
+      const want = await digest(app.secret);
+      let diff = 0;
+      for (let i = 0; i < want.length; i++) diff |= want[i]! ^ given[i]!;
+      if (diff === 0) found = app;
+    }
+    return found;
+  }
+  /** True when any app allows the origin (for preflights, which carry no key header). */
+  anyAllows(origin: string): boolean {
+    return this.apps.some((a) => originAllowed(a, origin));
+  }
+}

@@ -1,0 +1,87 @@
+// What every route module shares: the injected dependencies and the per-request scope.
+// The scope is where a request's limits and storage tenant come from; the apps issue fills it
+// from the calling app instead of the open default.
+import type { CryptoProvider } from './crypto/aead.js';
+import type { Keyring } from './crypto/keyring.js';
+import type { Context } from 'hono';
+import type { AppRegistry } from './apps.js';
+import type { Tenant } from './files.js';
+import type { Limits } from './limits.js';
+import type { RequestLogger } from './request-log.js';
+import type { ObjectStore } from './store/object-store.js';
+import type { SourceRegistry } from './sources/registry.js';
+
+export interface AppConfig {
+  /** Absolute base URL for file URLs; when unset, the request's own origin. */
+  publicUrl?: string;
+  ttlSeconds: number;
+  maxFileBytes: number;
+  /** A hard cap on request bodies set by the platform (Cloudflare's plan limit), for clear 413s. */
+  platformBodyLimit?: { bytes: number; name: string };
+  /** Default per-app request budget, when `limits` are enforced. */
+  rateLimitPerMinute: number;
+  /** Default per-app uploads in progress, when `limits` are enforced. */
+  maxConcurrentUploads: number;
+}
+
+export interface AppDeps {
+  store: ObjectStore;
+  keyring: Keyring;
+  crypto: CryptoProvider;
+  config: AppConfig;
+  apps: AppRegistry;
+  /** In-memory rate and concurrency limits (Node); absent in Workers. */
+  limits?: Limits;
+  /** Receives one entry per request; see request-log.ts for what it never contains. */
+  requestLog?: RequestLogger;
+  /** The client's address, from the platform (never logged whole). */
+  clientIp?: (c: Context) => string | undefined;
+  now?: () => Date;
+  /** Receives unexpected errors (never request contents). */
+  onUnexpectedError?: (error: unknown) => void;
+  /** Remote sources (links, cloud providers); none when absent. */
+  sources?: SourceRegistry;
+}
+
+export type PolicyCall = 'store' | 'read' | 'remove' | 'pick';
+
+/** An application that embeds Ferry (FERRY_APPS). `key` is public; `secret` stays on its servers. */
+export interface App {
+  name: string;
+  key: string;
+  secret: string;
+  /** Exact origins allowed for CORS and OAuth hand-back, like "https://app.example". */
+  origins: string[];
+  maxFileBytes?: number;
+  ttlSeconds?: number;
+  /** Remote sources this app may use; undefined = every enabled one. */
+  sources?: string[];
+  /** Calls that need a signed policy. */
+  requireSignature: PolicyCall[];
+  /** Requests per minute (Node, in memory). */
+  rateLimitPerMinute?: number;
+  /** Uploads in progress at once (Node, in memory). */
+  maxConcurrentUploads?: number;
+  /** The embedded dev app: any http://localhost origin. */
+  localhostOrigins?: boolean;
+}
+
+/** The limits one request is held to, and where its files live. */
+export interface RequestScope {
+  /** The calling app, once identified by its key (undefined on routes that need none). */
+  app?: App;
+  tenant: Tenant;
+  maxFileBytes: number;
+  ttlSeconds: number;
+}
+
+export type AppEnv = {
+  Variables: {
+    scope: RequestScope;
+    requestId: string;
+    /** For the log line: body bytes received, file id concerned, error code answered. */
+    bytesIn?: number;
+    fileId?: string;
+    errorCode?: string;
+  };
+};

@@ -1,0 +1,249 @@
+// The Node adapter: reads configuration from process.env, builds the store, keyring and
+// crypto provider, and serves the app with @hono/node-server. `npm start` runs this file.
+// Everything Node-specific lives here or behind an interface (FsStore, nodeCrypto).
+import { serve, type HttpBindings, type Http2Bindings } from '@hono/node-server';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHmac } from 'node:crypto';
+import { createApp } from './app.js';
+import { AppRegistry, devApp, parseApps } from './apps.js';
+import type { App } from './context.js';
+import { errorBody } from './errors.js';
+import { MemoryLimits } from './limits.js';
+import type { RequestLogger } from './request-log.js';
+import { ConfigError, readConfig, type Env, type FerryConfig } from './config.js';
+import { nodeCrypto } from './crypto/node-crypto.js';
+import { formatKeyring, generateKeyring, parseKeyring, type Keyring } from './crypto/keyring.js';
+import { FsStore } from './store/fs-store.js';
+import type { ObjectStore } from './store/object-store.js';
+import { checkLifecycle } from './store/lifecycle-check.js';
+import { createS3Client } from './store/s3-client.js';
+import { S3Store } from './store/s3-store.js';
+import { startSweeper } from './store/sweep.js';
+import { buildSources } from './sources/registry.js';
+import { nodeConnector } from './sources/url/node-connector.js';
+
+export interface RunningFerry {
+  url: string;
+  server: Server;
+  store: ObjectStore;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Where start-up messages go (one line each). */
+  log?: (line: string) => void;
+  /** Where request log entries go; default: one JSON line each on stdout. */
+  requestLog?: RequestLogger;
+  /** Milliseconds between sweeps of expired objects. */
+  sweepIntervalMs?: number;
+  /** How long a client may take to send its request headers (default 30 s). */
+  headersTimeoutMs?: number;
+  /** How long a connection may stay silent before it is closed (default 60 s). */
+  idleTimeoutMs?: number;
+  now?: () => Date;
+}
+
+/** Reads FERRY_KEYS, or in embedded mode loads (or creates) the persisted key file. */
+function loadKeyring(config: FerryConfig, log: (line: string) => void): Keyring {
+  if (config.keys) {
+    try {
+      return parseKeyring(config.keys);
+    } catch (e) {
+      throw new ConfigError('FERRY_KEYS', (e as Error).message);
+    }
+  }
+  if (config.s3) throw new ConfigError('FERRY_KEYS', 'is required when S3_BUCKET is set (kid:base64key, 32-byte keys)');
+  const file = join(config.dataDir, 'keys');
+  if (existsSync(file)) {
+    try {
+      return parseKeyring(readFileSync(file, 'utf8').trim());
+    } catch (e) {
+      throw new ConfigError('FERRY_KEYS', `the generated key file ${file} is unreadable: ${(e as Error).message}`);
+    }
+  }
+  const ring = generateKeyring();
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(file, formatKeyring(ring) + '\n', { mode: 0o600, flag: 'wx' });
+  log(
+    `ferry: warning: FERRY_KEYS is not set, so a master key was generated and saved in ${file}. ` +
+      'Anyone who can read that file and a handle can read the file behind it; set FERRY_KEYS in production (docs/security.md).',
+  );
+  return ring;
+}
+
+/** FERRY_APPS, or in embedded mode the one dev app (its secret derived from the master key). */
+function loadApps(config: FerryConfig, keyring: Keyring, log: (line: string) => void): App[] {
+  if (config.apps) return parseApps(config.apps, (path) => readFileSync(path, 'utf8'));
+  if (config.s3) throw new ConfigError('FERRY_APPS', 'is required when S3_BUCKET is set (a JSON array of apps, or @file.json)');
+  const secret = createHmac('sha256', keyring.key(keyring.current)!).update('ferry/v1 dev app secret').digest('base64url');
+  log(
+    'ferry: FERRY_APPS is not set: running one app "dev" (key "dev") open to http://localhost origins. ' +
+      `Its secret, for policies and listing, is ${secret}. Set FERRY_APPS in production.`,
+  );
+  return [devApp(secret)];
+}
+
+function buildStore(config: FerryConfig, log: (line: string) => void): ObjectStore {
+  if (!config.s3) return new FsStore(resolve(config.dataDir));
+  const s3 = config.s3;
+  const client = createS3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    forcePathStyle: s3.forcePathStyle,
+  });
+  // The one-day promise also rests on the bucket's lifecycle rule: say so when it is missing.
+  // In the background, so an unreachable bucket does not hold up start-up.
+  void checkLifecycle(client, s3.bucket, s3.prefix, { onUnchecked: (note) => log(`ferry: ${note}`) }).then(
+    (warning) => warning && log(`ferry: ${warning}`),
+  );
+  return new S3Store({ client, bucket: s3.bucket, prefix: s3.prefix });
+}
+
+/**
+ * When a response body fails part-way (a damaged chunk, the store going away) the client must
+ * see a broken transfer: destroy the socket before the Node server can end the response cleanly
+ * or append an error text to the body.
+ */
+function destroyOnError(body: ReadableStream<Uint8Array>, destroy: (e: unknown) => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        } catch (e) {
+          destroy(e);
+          controller.error(e);
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+export async function startFerry(env: Env, options: StartOptions = {}): Promise<RunningFerry> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const config = readConfig(env);
+  const keyring = loadKeyring(config, log);
+  const apps = loadApps(config, keyring, log);
+  const store = buildStore(config, log);
+  const app = createApp({
+    store,
+    keyring,
+    crypto: nodeCrypto,
+    now: options.now,
+    apps: new AppRegistry(apps),
+    sources: buildSources(env, nodeConnector({ allowlist: config.urlAllowlist })),
+    limits: new MemoryLimits(),
+    requestLog: options.requestLog ?? ((entry) => process.stdout.write(JSON.stringify(entry) + '\n')),
+    clientIp: (c) => (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket?.remoteAddress,
+    config: {
+      publicUrl: config.publicUrl,
+      ttlSeconds: config.ttlSeconds,
+      maxFileBytes: config.maxFileBytes,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      maxConcurrentUploads: config.maxConcurrentUploads,
+    },
+    onUnexpectedError: (e) => console.error('ferry: unexpected error:', e),
+  });
+
+  const server = await new Promise<Server>((resolveServer) => {
+    const s = serve(
+      {
+        fetch: async (req: Request, bindings: HttpBindings | Http2Bindings) => {
+          const res = await app.fetch(req, bindings);
+          if (!res.body) return res;
+          const outgoing = bindings.outgoing as { destroy?: (e?: Error) => void };
+          const body = destroyOnError(res.body, (e) => outgoing.destroy?.(e as Error));
+          return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+        },
+        port: config.port,
+        hostname: config.host ?? '0.0.0.0',
+        // Node checks header and request deadlines on this interval (default 30 s, far too lax).
+        serverOptions: {
+          headersTimeout: options.headersTimeoutMs ?? 30_000,
+          requestTimeout: 0,
+          connectionsCheckingInterval: Math.min(1000, Math.ceil((options.headersTimeoutMs ?? 30_000) / 4)),
+        },
+      },
+      () => resolveServer(s as Server),
+    );
+  });
+  // Large uploads and downloads may take long: no overall request deadline, but a client must
+  // send its headers promptly and keep the connection moving.
+  server.requestTimeout = 0;
+  server.headersTimeout = options.headersTimeoutMs ?? 30_000;
+  server.keepAliveTimeout = 5_000;
+  // A connection that sends or accepts nothing for a minute is closed (slowloris, stalled peers).
+  server.setTimeout(options.idleTimeoutMs ?? 60_000, (socket) => socket.destroy());
+  // Requests Node's parser refuses (oversized headers, malformed request lines) still get a JSON error.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const [status, body] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? ['431 Request Header Fields Too Large', errorBody('headers_too_large', 'The request headers are too large.')]
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? ['408 Request Timeout', errorBody('request_timeout', 'The request headers took too long to arrive.')]
+          : ['400 Bad Request', errorBody('bad_request', 'The request is not valid HTTP.')];
+    socket.end(
+      `HTTP/1.1 ${status}\r\n` +
+        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `x-content-type-options: nosniff\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+
+  const stopSweeper = startSweeper(store, {
+    intervalMs: options.sweepIntervalMs ?? 10 * 60_000,
+    now: options.now ?? (() => new Date()),
+    onError: (e: unknown) => console.error('ferry: sweeping expired files failed:', e),
+    unref: (t: unknown) => (t as { unref?: () => void }).unref?.(),
+  });
+
+  const { port } = server.address() as AddressInfo;
+  const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const mode = config.s3 ? `S3 bucket ${config.s3.bucket}` : `embedded store in ${resolve(config.dataDir)}`;
+  log(`Ferry listening on ${url} (${mode})`);
+
+  return {
+    url,
+    server,
+    store,
+    close: () =>
+      new Promise<void>((done) => {
+        stopSweeper();
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  startFerry(process.env).then(
+    (ferry) => {
+      const stop = () => ferry.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (e) => {
+      if (e instanceof ConfigError) {
+        console.error(`ferry: ${e.message}`);
+      } else {
+        console.error('ferry: could not start:', e instanceof Error ? e.message : e);
+      }
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,50 @@
+// Deletion on request, from the application's own servers: with its secret
+// (`Authorization: Bearer <secret>`) an app lists its live files — ids, sizes, expiry, never
+// names (Ferry cannot read those without the handles) — and deletes any of them by id.
+import { Hono, type Context } from 'hono';
+import type { App, AppDeps, AppEnv } from '../context.js';
+import { FerryError } from '../errors.js';
+import { dataKey, removeObjects, type FilesDeps } from '../files.js';
+import { plaintextSizeOf } from '../format.js';
+
+export function appFileRoutes(deps: AppDeps): Hono<AppEnv> {
+  const now = deps.now ?? (() => new Date());
+  const files: FilesDeps = { store: deps.store, keyring: deps.keyring, crypto: deps.crypto, now };
+  const app = new Hono<AppEnv>();
+
+  async function bySecret(c: Context<AppEnv>): Promise<App> {
+    const auth = c.req.header('authorization');
+    const m = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
+    if (!m) throw new FerryError('missing_secret', 'Send the app secret as "Authorization: Bearer <secret>".');
+    const found = await deps.apps.bySecret(m[1]!);
+    if (!found) throw new FerryError('unknown_secret', 'No app has this secret.');
+    return found;
+  }
+
+  app.get('/v1/app/files', async (c) => {
+    const caller = await bySecret(c);
+    const prefix = `apps/${caller.name}/data/`;
+    const out: { id: string; size: number | null; expiresAt: string }[] = [];
+    const t = now().getTime();
+    for await (const o of deps.store.list(prefix)) {
+      if (o.expiresAt.getTime() <= t) continue;
+      out.push({ id: o.key.slice(prefix.length), size: plaintextSizeOf(o.size), expiresAt: o.expiresAt.toISOString() });
+    }
+    out.sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.id.localeCompare(b.id));
+    return c.json({ files: out }, 200, { 'cache-control': 'no-store' });
+  });
+
+  app.delete('/v1/app/files/:id', async (c) => {
+    const caller = await bySecret(c);
+    const id = c.req.param('id');
+    const tenant = { name: caller.name, prefix: `apps/${caller.name}/` };
+    if (!/^[0-9a-f]{32}$/.test(id) || !(await deps.store.head(dataKey(tenant, id)))) {
+      throw new FerryError('not_found', 'This app has no file with this id.');
+    }
+    c.set('fileId', id);
+    await removeObjects(files, tenant, id);
+    return c.body(null, 204);
+  });
+
+  return app;
+}

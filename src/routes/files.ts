@@ -1,0 +1,274 @@
+// Stored files over HTTP: upload (multipart, raw POST, PUT), download with ranges, meta and
+// delete. Parsing, policies and headers live here; the storage rules live in files.ts.
+// Every route needs the calling app's key: files live under their app's prefix and carry its
+// name in their sealed metadata, so another app's key never finds them.
+import { Hono, type Context } from 'hono';
+import { requireApp } from '../app.js';
+import { MAX_TTL_SECONDS } from '../config.js';
+import type { App, AppDeps, AppEnv, PolicyCall } from '../context.js';
+import { FerryError } from '../errors.js';
+import { checkFilename, contentDisposition, mediaType } from '../file-names.js';
+import { deleteFile, openFile, readFile, storeFile, type FilesDeps, type OpenedFile, type StoredFile } from '../files.js';
+import { parseRange } from '../http-range.js';
+import { readMultipart } from '../multipart.js';
+import { checkPolicy, type Policy } from '../policy.js';
+
+type Env = AppEnv;
+
+const DOWNLOAD_CSP = "default-src 'none'; sandbox";
+
+export function policyInput(c: Context<Env>) {
+  return {
+    policy: c.req.query('policy') ?? c.req.header('x-ferry-policy'),
+    signature: c.req.query('signature') ?? c.req.header('x-ferry-signature'),
+  };
+}
+
+export function fileRoutes(deps: AppDeps): Hono<Env> {
+  const now = deps.now ?? (() => new Date());
+  const files: FilesDeps = { store: deps.store, keyring: deps.keyring, crypto: deps.crypto, now };
+  const { config } = deps;
+  const app = new Hono<Env>();
+
+  /** The app, its policy for `call` (if any) and, for read/remove, the opened file. */
+  async function authorize(c: Context<Env>, call: PolicyCall, handle?: string) {
+    const caller = requireApp(c);
+    const policy = await checkPolicy(caller, call, policyInput(c), now(), handle);
+    return { caller, policy };
+  }
+
+  async function openFor(c: Context<Env>, call: 'read' | 'remove'): Promise<OpenedFile> {
+    const handle = c.req.param('handle')!;
+    const { caller } = await authorize(c, call, handle);
+    const file = await openFile(files, c.get('scope').tenant, handle, caller.name);
+    c.set('fileId', file.id);
+    return file;
+  }
+
+  app.post('/v1/files', async (c) => {
+    const { caller, policy } = await authorize(c, 'store');
+    const ttlSeconds = parseTtl(c.req.query('ttl'), c.get('scope').ttlSeconds);
+    const contentType = c.req.header('content-type') ?? '';
+    return withUploadSlot(caller, async () => {
+      if (/^multipart\/form-data\b/i.test(contentType)) {
+        const stored = await uploadMultipart(c, caller, policy, contentType, ttlSeconds);
+        return respondStored(c, caller, stored, stored.length > 1);
+      }
+      if (/^multipart\//i.test(contentType)) {
+        throw new FerryError('unsupported_media_type', 'Only multipart/form-data is accepted as a multipart upload.');
+      }
+      // URLSearchParams turns invalid UTF-8 into U+FFFD, which checkFilename refuses.
+      const filename = checkFilename(new URL(c.req.url).searchParams.get('filename') ?? 'file');
+      const stored = await uploadRaw(c, caller, policy, filename, ttlSeconds);
+      return respondStored(c, caller, [stored], false);
+    });
+  });
+
+  app.put('/v1/files/:filename', async (c) => {
+    const { caller, policy } = await authorize(c, 'store');
+    const filename = checkFilename(strictPathSegment(c.req.url));
+    const ttlSeconds = parseTtl(c.req.query('ttl'), c.get('scope').ttlSeconds);
+    return withUploadSlot(caller, async () => {
+      const stored = await uploadRaw(c, caller, policy, filename, ttlSeconds);
+      return respondStored(c, caller, [stored], false);
+    });
+  });
+
+  app.get('/v1/files/:handle/meta', async (c) => {
+    const file = await openFor(c, 'read');
+    return c.json(fileJson(c, requireApp(c), { handle: c.req.param('handle'), id: file.id, ...file.meta }), 200, {
+      'cache-control': 'private, no-store',
+    });
+  });
+
+  app.get('/v1/files/:handle', async (c) => {
+    const file = await openFor(c, 'read');
+    const { size, type, filename } = file.meta;
+    const etag = `"${file.id}"`;
+    const headers: Record<string, string> = {
+      'content-type': type,
+      'content-disposition': contentDisposition(filename),
+      'content-security-policy': DOWNLOAD_CSP,
+      'accept-ranges': 'bytes',
+      etag,
+      'last-modified': new Date(file.meta.createdAt).toUTCString(),
+      // Browsers may keep a copy but must ask again each time (a deleted file stays deleted);
+      // shared caches keep nothing.
+      'cache-control': 'private, no-cache',
+    };
+    if (ifNoneMatch(c.req.header('if-none-match'), etag)) {
+      return new Response(null, { status: 304, headers: { etag, 'cache-control': headers['cache-control']! } });
+    }
+    const ifRange = c.req.header('if-range');
+    const range = ifRange === undefined || ifRange === etag ? parseRange(c.req.header('range'), size) : undefined;
+    const length = range ? range.end - range.start + 1 : size;
+    headers['content-length'] = String(length);
+    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${size}`;
+    const status = range ? 206 : 200;
+    if (c.req.method === 'HEAD' || length === 0) return new Response(null, { status, headers });
+    const body = await readFile(files, c.get('scope').tenant, file, range);
+    return new Response(body, { status, headers });
+  });
+
+  app.delete('/v1/files/:handle', async (c) => {
+    const file = await openFor(c, 'remove');
+    await deleteFile(files, c.get('scope').tenant, file);
+    return c.body(null, 204);
+  });
+
+  const methodNotAllowed = (allow: string) => () => {
+    throw new FerryError('method_not_allowed', `Use ${allow} on this path.`, { allow });
+  };
+  app.all('/v1/files', methodNotAllowed('POST'));
+  app.all('/v1/files/:handle', methodNotAllowed('GET, HEAD, PUT, DELETE'));
+  app.all('/v1/files/:handle/meta', methodNotAllowed('GET, HEAD'));
+
+  async function withUploadSlot(caller: App, run: () => Promise<Response>): Promise<Response> {
+    const release = deps.limits?.startUpload(caller.name, caller.maxConcurrentUploads ?? config.maxConcurrentUploads);
+    try {
+      return await run();
+    } finally {
+      release?.();
+    }
+  }
+
+  function limitsFor(c: Context<Env>, policy: Policy | undefined) {
+    const maxBytes = Math.min(effectiveMax(c.get('scope').maxFileBytes), policy?.maxSize ?? Infinity);
+    return { maxBytes, minBytes: policy?.minSize ?? 0 };
+  }
+
+  async function uploadRaw(c: Context<Env>, caller: App, policy: Policy | undefined, filename: string, ttlSeconds: number) {
+    const { maxBytes, minBytes } = limitsFor(c, policy);
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && Number(declared) > maxBytes) throw tooLargeFor(maxBytes);
+    const stored = await storeFile(files, c.get('scope').tenant, {
+      body: c.req.raw.body ?? new ReadableStream({ start: (ctl) => ctl.close() }),
+      filename,
+      type: mediaType(c.req.header('content-type'), filename),
+      ttlSeconds,
+      maxBytes,
+      app: caller.name,
+      signal: c.req.raw.signal,
+    });
+    c.set('bytesIn', stored.size);
+    c.set('fileId', stored.id);
+    await enforceMinimum(c, [stored], minBytes);
+    return stored;
+  }
+
+  async function uploadMultipart(
+    c: Context<Env>,
+    caller: App,
+    policy: Policy | undefined,
+    contentType: string,
+    ttlSeconds: number,
+  ): Promise<StoredFile[]> {
+    const { tenant } = c.get('scope');
+    const { maxBytes, minBytes } = limitsFor(c, policy);
+    const reader = readMultipart(contentType, c.req.raw.body);
+    const stored: StoredFile[] = [];
+    try {
+      for await (const part of reader.files()) {
+        let filename: string;
+        try {
+          filename = checkFilename(part.filename);
+        } catch (e) {
+          await part.body.cancel();
+          throw e;
+        }
+        stored.push(
+          await storeFile(files, tenant, {
+            body: part.body,
+            filename,
+            type: mediaType(part.mimeType, filename),
+            ttlSeconds,
+            maxBytes,
+            app: caller.name,
+            signal: c.req.raw.signal,
+          }),
+        );
+      }
+      if (stored.length === 0) throw new FerryError('missing_file', 'The form has no file part.');
+      await enforceMinimum(c, stored, minBytes);
+    } catch (e) {
+      // All or nothing: a request that fails part-way keeps none of its files.
+      reader.abort(e);
+      await Promise.all(stored.map((f) => deleteFile(files, tenant, f).catch(() => {})));
+      throw e;
+    }
+    c.set('bytesIn', stored.reduce((n, f) => n + f.size, 0));
+    return stored;
+  }
+
+  async function enforceMinimum(c: Context<Env>, stored: StoredFile[], minBytes: number) {
+    const small = stored.find((f) => f.size < minBytes);
+    if (!small) return;
+    await Promise.all(stored.map((f) => deleteFile(files, c.get('scope').tenant, f).catch(() => {})));
+    throw new FerryError('file_too_small', `The policy requires files of at least ${minBytes} bytes.`);
+  }
+
+  function effectiveMax(appMax: number): number {
+    return config.platformBodyLimit ? Math.min(appMax, config.platformBodyLimit.bytes) : appMax;
+  }
+
+  function tooLargeFor(maxBytes: number): FerryError {
+    const limit = config.platformBodyLimit;
+    if (limit && maxBytes === limit.bytes) {
+      return new FerryError('file_too_large', `The file is larger than ${limit.name} allows (${limit.bytes} bytes).`);
+    }
+    return new FerryError('file_too_large', `The file is larger than the limit of ${maxBytes} bytes.`);
+  }
+
+  function baseUrl(c: Context<Env>): string {
+    return config.publicUrl ?? new URL(c.req.url).origin;
+  }
+
+  function fileJson(c: Context<Env>, caller: App, f: Omit<StoredFile, 'app'>) {
+    return {
+      handle: f.handle,
+      // The key is public and names the app whose prefix holds the file: the URL works alone.
+      url: `${baseUrl(c)}/v1/files/${f.handle}?key=${encodeURIComponent(caller.key)}`,
+      filename: f.filename,
+      size: f.size,
+      type: f.type,
+      createdAt: f.createdAt,
+      expiresAt: f.expiresAt,
+    };
+  }
+
+  function respondStored(c: Context<Env>, caller: App, stored: StoredFile[], many: boolean): Response {
+    const json = stored.map((f) => fileJson(c, caller, f));
+    if (/^text\/plain\b/i.test(c.req.header('accept') ?? '')) {
+      return c.text(json.map((f) => f.url).join('\n') + '\n', 201, { location: json[0]!.url });
+    }
+    return c.json(many ? { files: json } : json[0], 201, { location: json[0]!.url });
+  }
+
+  return app;
+}
+
+/** The last path segment, percent-decoded strictly (invalid UTF-8 is refused, not kept as text). */
+function strictPathSegment(url: string): string {
+  const segment = new URL(url).pathname.split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new FerryError('invalid_filename', 'The file name is not valid percent-encoded UTF-8.');
+  }
+}
+
+function parseTtl(raw: string | undefined, max: number): number {
+  if (raw === undefined) return max;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) === 0 || Number(raw) > Math.min(max, MAX_TTL_SECONDS)) {
+    throw new FerryError('invalid_ttl', `ttl must be a whole number of seconds from 1 to ${Math.min(max, MAX_TTL_SECONDS)}.`);
+  }
+  return Number(raw);
+}
+
+function ifNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim().replace(/^W\//, '');
+    return tag === '*' || tag === etag;
+  });
+}

@@ -1,0 +1,126 @@
+// Small Web-stream tools used on the file paths. Nothing here buffers more than one chunk.
+import { FerryError } from './errors.js';
+
+/**
+ * The request body as read by an upload: counts bytes as they pass and, once more than
+ * `maxBytes` have arrived, errors with 413 `file_too_large` — so an oversized upload stops as
+ * soon as it shows, even without a Content-Length. A failure to read the body (the client went
+ * away, the connection broke) becomes 400 `upload_interrupted`, so it is never mistaken for a
+ * fault of ours. `counted()` tells how many bytes passed; `failure()`, why the body failed
+ * (whatever error a store wraps it in).
+ */
+export function countedBody(
+  source: ReadableStream<Uint8Array>,
+  maxBytes: number,
+): { body: ReadableStream<Uint8Array>; counted(): number; failure(): FerryError | undefined } {
+  let total = 0;
+  let failure: FerryError | undefined;
+  const reader = source.getReader();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let result: ReadableStreamReadResult<Uint8Array>;
+        try {
+          result = await reader.read();
+        } catch (e) {
+          failure = e instanceof FerryError ? e : new FerryError('upload_interrupted', 'The upload was interrupted before it ended.');
+          controller.error(failure);
+          return;
+        }
+        if (result.done) return controller.close();
+        total += result.value.byteLength;
+        if (total > maxBytes) {
+          reader.cancel().catch(() => {});
+          failure = tooLarge(maxBytes);
+          controller.error(failure);
+          return;
+        }
+        controller.enqueue(result.value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { body, counted: () => total, failure: () => failure };
+}
+
+export function tooLarge(maxBytes: number): FerryError {
+  return new FerryError('file_too_large', `The file is larger than the limit of ${maxBytes} bytes.`);
+}
+
+/**
+ * Reads a small stream whole (sealed metadata, object prefixes, JSON request bodies); past
+ * `maxBytes` it cancels the stream and throws `tooLarge()`.
+ */
+export async function readSmall(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  tooLarge: () => Error = () => new FerryError('corrupt_object', 'A stored object is larger than it can be.'),
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Reads the first chunk of `stream` before a response is committed, so a failure there (a
+ * damaged first chunk, the store going away) becomes a proper error status instead of a
+ * broken transfer. Returns a stream that replays that chunk, then the rest.
+ */
+export async function primeStream(stream: ReadableStream<Uint8Array>): Promise<ReadableStream<Uint8Array>> {
+  const reader = stream.getReader();
+  const first = await reader.read();
+  let pending: Uint8Array | undefined = first.done ? undefined : first.value;
+  let finished = first.done;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (pending) {
+          controller.enqueue(pending);
+          pending = undefined;
+          return;
+        }
+        if (finished) {
+          controller.close();
+          return;
+        }
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** A stream of one byte array. */
+export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      if (bytes.byteLength) controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}

@@ -1,0 +1,218 @@
+// The Cloudflare Workers adapter: the sibling of src/node.ts. It reads configuration from the
+// Worker's vars and secrets, builds the same app with the WebCrypto provider and the S3 store
+// (S3 itself, or R2 through its S3 API), and hands requests to it. `wrangler.toml` points here.
+//
+// Workers have no local disk, so S3_BUCKET, its credentials, FERRY_KEYS and FERRY_APPS are
+// required; a missing or bad one answers every request with a 500 naming the variable (and logs
+// it), since a Worker has no start-up to fail. `env` holds the vars and secrets, all strings.
+// Cloudflare caps request bodies by plan (FERRY_CF_PLAN): the app learns that cap as
+// `platformBodyLimit`, so an oversized upload gets a 413 naming the plan, and
+// FERRY_MAX_FILE_BYTES defaults to it.
+import type { Hono } from 'hono';
+import { createApp } from './app.js';
+import { AppRegistry, parseApps } from './apps.js';
+import { buildSources } from './sources/registry.js';
+import { ConfigError, readConfig, type Env, type FerryConfig } from './config.js';
+import type { AppEnv } from './context.js';
+import { webCrypto } from './crypto/aead.js';
+import { parseKeyring, type Keyring } from './crypto/keyring.js';
+import { errorBody } from './errors.js';
+import type { ObjectStore } from './store/object-store.js';
+import { checkLifecycle } from './store/lifecycle-check.js';
+import { createS3Client } from './store/s3-client.js';
+import { S3Store } from './store/s3-store.js';
+import { sweepExpired } from './store/sweep.js';
+
+/** The parts of Workers' ExecutionContext this adapter uses. */
+export interface WorkerContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export interface PlanLimit {
+  /** How the 413 message names it. */
+  name: string;
+  /** The request-body limit, in bytes. */
+  bytes: number;
+  /** How far the zone's owner can raise it themselves (Enterprise: "Maximum Upload Size"). */
+  raisableTo?: number;
+}
+
+/**
+ * Cloudflare's request-body limits by plan (developers.cloudflare.com/workers/platform/limits).
+ * They belong to the zone's plan, not the Workers plan. Counted in decimal megabytes: of the two
+ * readings of "100 MB" this is the smaller, so Ferry never accepts an upload the edge would cut off.
+ */
+export const CLOUDFLARE_PLANS = {
+  free: { name: "Cloudflare's Free plan", bytes: 100_000_000 },
+  pro: { name: "Cloudflare's Pro plan", bytes: 100_000_000 },
+  business: { name: "Cloudflare's Business plan", bytes: 200_000_000 },
+  enterprise: { name: "Cloudflare's Enterprise plan", bytes: 500_000_000, raisableTo: 5_000_000_000 },
+} as const satisfies Record<string, PlanLimit>;
+
+export type CloudflarePlan = keyof typeof CLOUDFLARE_PLANS;
+
+export function planLimit(env: Env): PlanLimit {
+  const raw = env.FERRY_CF_PLAN?.trim().toLowerCase() || 'free';
+  if (!Object.hasOwn(CLOUDFLARE_PLANS, raw)) {
+    throw new ConfigError('FERRY_CF_PLAN', `expected free, pro, business or enterprise, got ${JSON.stringify(env.FERRY_CF_PLAN)}`);
+  }
+  return CLOUDFLARE_PLANS[raw as CloudflarePlan];
+}
+
+export interface WorkerFerry {
+  app: Hono<AppEnv>;
+  store: ObjectStore;
+  config: FerryConfig;
+  /** Reads the bucket's lifecycle rule; resolves with a warning line, or null when it keeps the promise. */
+  checkLifecycle(): Promise<string | null>;
+}
+
+/** Reads and checks the Worker's configuration, throwing a ConfigError naming the first bad variable. */
+export function buildFerry(env: Env): WorkerFerry {
+  const plan = planLimit(env);
+  const config = readConfig(env, { maxFileBytes: plan.bytes, dataDir: '' });
+  if (!config.s3) {
+    throw new ConfigError('S3_BUCKET', 'is required on Cloudflare Workers, which have no local disk: set it to an S3 or R2 bucket');
+  }
+  if (!config.s3.accessKeyId) {
+    throw new ConfigError('S3_ACCESS_KEY_ID', 'is required on Cloudflare Workers (with S3_SECRET_ACCESS_KEY, as secrets)');
+  }
+  let limit: PlanLimit = plan;
+  if (config.maxFileBytes > plan.bytes) {
+    // An Enterprise zone may raise its limit: FERRY_MAX_FILE_BYTES then says to what.
+    if (plan.raisableTo === undefined || config.maxFileBytes > plan.raisableTo) {
+      const most = plan.raisableTo ?? plan.bytes;
+      throw new ConfigError(
+        'FERRY_MAX_FILE_BYTES',
+        `${config.maxFileBytes} is more than ${plan.name} lets through (${most} bytes); lower it or set FERRY_CF_PLAN`,
+      );
+    }
+    limit = { name: `the Maximum Upload Size of ${plan.name}`, bytes: config.maxFileBytes };
+  }
+  const keyring = readKeyring(config.keys);
+  if (!config.apps) {
+    throw new ConfigError('FERRY_APPS', 'is required on Cloudflare Workers: a JSON array of apps, inline (`wrangler secret put FERRY_APPS`)');
+  }
+  // No readFile: Workers have no files, so "@file.json" is refused with a clear message.
+  const apps = parseApps(config.apps);
+  const s3 = config.s3;
+  const client = createS3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    forcePathStyle: s3.forcePathStyle,
+  });
+  // Defaults: 8 MiB parts, two in flight, so an upload holds about 16 MiB, well under 128 MB.
+  const store = new S3Store({ client, bucket: s3.bucket, prefix: s3.prefix });
+  const app = createApp({
+    store,
+    keyring,
+    crypto: webCrypto,
+    apps: new AppRegistry(apps),
+    sources: buildSources(env),
+    // No `limits`: counters in one isolate's memory would mean nothing across Cloudflare's many
+    // isolates. Rate limits at the edge belong to Cloudflare's rate-limiting rules.
+    requestLog: (entry) => console.log(JSON.stringify(entry)),
+    clientIp: (c) => c.req.header('cf-connecting-ip'),
+    config: {
+      publicUrl: config.publicUrl,
+      ttlSeconds: config.ttlSeconds,
+      maxFileBytes: config.maxFileBytes,
+      platformBodyLimit: { name: limit.name, bytes: limit.bytes },
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      maxConcurrentUploads: config.maxConcurrentUploads,
+    },
+    onUnexpectedError: (e) => console.error('ferry: unexpected error:', e),
+  });
+  return {
+    app,
+    store,
+    config,
+    checkLifecycle: () => checkLifecycle(client, s3.bucket, s3.prefix, { onUnchecked: (note) => console.log(`ferry: ${note}`) }),
+  };
+}
+
+function readKeyring(keys: string | undefined): Keyring {
+  if (!keys) {
+    throw new ConfigError('FERRY_KEYS', 'is required on Cloudflare Workers: add it with `wrangler secret put FERRY_KEYS` (kid:base64key, 32-byte keys)');
+  }
+  try {
+    return parseKeyring(keys);
+  } catch (e) {
+    throw new ConfigError('FERRY_KEYS', (e as Error).message);
+  }
+}
+
+// One Ferry per isolate and env object: the env a Worker receives is the same object on every
+// request until its vars or secrets change, so a new env means a new build.
+const built = new WeakMap<object, WorkerFerry | ConfigError>();
+
+function ferryFor(env: Env): WorkerFerry | ConfigError {
+  let entry = built.get(env);
+  if (!entry) {
+    try {
+      entry = buildFerry(env);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      entry = e;
+    }
+    built.set(env, entry);
+  }
+  return entry;
+}
+
+// workerd sends a streamed body chunked and drops its Content-Length unless the stream is a
+// FixedLengthStream. Through one, downloads keep their length, and a body that fails part-way
+// (a damaged chunk, the store going away) ends the response short, which the client sees as a
+// broken transfer rather than a clean end.
+declare class FixedLengthStream extends TransformStream<Uint8Array, Uint8Array> {
+  constructor(expectedLength: number | bigint);
+}
+
+function withDeclaredLength(response: Response): Response {
+  const length = response.headers.get('content-length');
+  if (!response.body || length === null || !/^\d{1,15}$/.test(length)) return response;
+  const fixed = new FixedLengthStream(Number(length));
+  response.body.pipeTo(fixed.writable).catch(() => {});
+  return new Response(fixed.readable, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+function misconfigured(error: ConfigError): Response {
+  console.error(`ferry: ${error.message}`);
+  return new Response(errorBody('internal_error', `Ferry is not configured: ${error.message}`), {
+    status: 500,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' },
+  });
+}
+
+export default {
+  fetch(request: Request, env: Env, ctx: WorkerContext): Response | Promise<Response> {
+    const ferry = ferryFor(env);
+    if (ferry instanceof ConfigError) return misconfigured(ferry);
+    const response = Promise.resolve(ferry.app.fetch(request, env, ctx as never));
+    // If the client goes away mid-upload, keep the isolate until the clean-up (deleting what
+    // was written, aborting the multipart upload) has run.
+    ctx.waitUntil(response.catch(() => {}));
+    return response.then(withDeclaredLength);
+  },
+
+  /**
+   * Cron Trigger (wrangler.toml): deletes expired objects, and checks the bucket's lifecycle rule
+   * (the backstop), which on Node happens at start-up; Workers have no start-up to do it in.
+   */
+  scheduled(_controller: unknown, env: Env, ctx: WorkerContext): void {
+    const ferry = ferryFor(env);
+    if (ferry instanceof ConfigError) {
+      console.error(`ferry: ${ferry.message}`);
+      return;
+    }
+    ctx.waitUntil(
+      sweepExpired(ferry.store, new Date()).then(
+        (deleted) => deleted > 0 && console.log(`ferry: swept ${deleted} expired objects`),
+        (e) => console.error('ferry: sweeping expired files failed:', e),
+      ),
+    );
+    ctx.waitUntil(ferry.checkLifecycle().then((warning) => warning && console.warn(`ferry: ${warning}`)));
+  },
+};

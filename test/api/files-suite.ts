@@ -1,0 +1,458 @@
+// The HTTP contract of stored files, run against every target (Node with each store, and
+// workerd). Everything goes over real HTTP on loopback.
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_APP, type Target, type TargetFactory } from '../helpers/targets.js';
+
+const KEY = TEST_APP.key;
+
+/** `/v1/files/<handle>/meta?key=…` from a file URL that carries its key. */
+export function metaOf(fileUrl: string): string {
+  const u = new URL(fileUrl);
+  u.pathname += '/meta';
+  return u.href;
+}
+
+export function pattern(size: number, seed = 7): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+/** Byte equality without a deep-equal walk over megabytes; reports where the first difference is. */
+export function expectBytes(actual: ArrayBuffer | Uint8Array, expected: Uint8Array) {
+  const a = Buffer.from(actual instanceof Uint8Array ? actual : new Uint8Array(actual));
+  const b = Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength);
+  if (a.equals(b)) return;
+  let i = 0;
+  while (i < Math.min(a.length, b.length) && a[i] === b[i]) i++;
+  expect.fail(`bytes differ: lengths ${a.length} vs ${b.length}, first difference at ${i}`);
+}
+
+export interface FileJson {
+  handle: string;
+  url: string;
+  filename: string;
+  size: number;
+  type: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export async function uploadRaw(
+  url: string,
+  bytes: Uint8Array<ArrayBuffer>,
+  query = 'filename=data.bin',
+  headers: Record<string, string> = {},
+  key = KEY,
+) {
+  return fetch(`${url}/v1/files?key=${key}&${query}`, { method: 'POST', body: bytes, headers });
+}
+
+export async function upload(url: string, bytes: Uint8Array<ArrayBuffer>, filename = 'data.bin', key = KEY): Promise<FileJson> {
+  const res = await uploadRaw(url, bytes, `filename=${encodeURIComponent(filename)}`, {}, key);
+  expect(res.status).toBe(201);
+  return (await res.json()) as FileJson;
+}
+
+async function errorOf(res: Response): Promise<string> {
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  expect(typeof body.error.message).toBe('string');
+  return body.error.code;
+}
+
+/** Sends part of a body over raw HTTP, then drops the connection. */
+function abortedUpload(url: string, path: string, headers: Record<string, string>, sent: Uint8Array): Promise<void> {
+  return new Promise((resolve) => {
+    const u = new URL(path, url);
+    const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', headers });
+    req.on('error', () => resolve());
+    req.write(sent, () => setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, 200));
+  });
+}
+
+async function eventually(check: () => Promise<void>, timeoutMs = 5000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function flipByte(bytes: Uint8Array<ArrayBuffer>, at: number): Uint8Array<ArrayBuffer> {
+  const copy = bytes.slice();
+  copy[at] = copy[at]! ^ 0x01;
+  return copy;
+}
+
+async function readAllStream(stream: ReadableStream<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+export function describeFilesApi(name: string, makeTarget: TargetFactory) {
+  describe(`files API (${name})`, () => {
+    let t: Target;
+    beforeAll(async () => {
+      t = await makeTarget({ FERRY_MAX_FILE_BYTES: String(2 * 1024 * 1024) });
+    });
+    afterAll(async () => t?.close());
+
+    /** Stored objects for one handle's file id (data and sealed metadata). */
+    async function objectsOf(handle: string) {
+      const id = Buffer.from(handle, 'base64url').subarray(0, 16).toString('hex');
+      const keys: string[] = [];
+      for await (const o of t.store.list('')) if (o.key.includes(id)) keys.push(o.key);
+      return keys.sort();
+    }
+
+    it('uploads raw bytes and downloads them with the documented headers', async () => {
+      const bytes = pattern(100_000);
+      const res = await uploadRaw(t.url, bytes, 'filename=report%20final.pdf', { 'content-type': 'application/pdf' });
+      expect(res.status).toBe(201);
+      const file = (await res.json()) as FileJson;
+      expect(Object.keys(file).sort()).toEqual(['createdAt', 'expiresAt', 'filename', 'handle', 'size', 'type', 'url']);
+      expect(file.handle).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(file.url).toBe(`${t.url}/v1/files/${file.handle}?key=${KEY}`);
+      expect(res.headers.get('location')).toBe(file.url);
+      expect(file).toMatchObject({ filename: 'report final.pdf', size: 100_000, type: 'application/pdf' });
+      const created = Date.parse(file.createdAt);
+      expect(Math.abs(created - Date.now())).toBeLessThan(10_000);
+      expect(Date.parse(file.expiresAt) - created).toBe(86_400_000);
+
+      const get = await fetch(file.url);
+      expect(get.status).toBe(200);
+      expect(get.headers.get('content-length')).toBe('100000');
+      expect(get.headers.get('content-type')).toBe('application/pdf');
+      expect(get.headers.get('accept-ranges')).toBe('bytes');
+      expect(get.headers.get('etag')).toMatch(/^"[0-9a-f]{32}"$/);
+      expect(get.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(get.headers.get('content-disposition')).toBe(
+        `attachment; filename="report final.pdf"; filename*=UTF-8''report%20final.pdf`,
+      );
+      expect(get.headers.get('cache-control')).toMatch(/private/);
+      expect(get.headers.get('content-security-policy')).toMatch(/sandbox/);
+      expectBytes(await get.arrayBuffer(), bytes);
+    });
+
+    it('round-trips sizes around chunk boundaries', async () => {
+      for (const size of [0, 1, 16383, 16384, 16385, 65537, 1_048_579]) {
+        const bytes = pattern(size, size);
+        const file = await upload(t.url, bytes);
+        expect(file.size).toBe(size);
+        const get = await fetch(file.url);
+        expect(get.status).toBe(200);
+        expect(get.headers.get('content-length')).toBe(String(size));
+        expectBytes(await get.arrayBuffer(), bytes);
+      }
+    });
+
+    it('accepts curl -T style PUT and answers text/plain with the URL', async () => {
+      const bytes = pattern(5000);
+      const res = await fetch(`${t.url}/v1/files/notes.txt?key=${KEY}`, { method: 'PUT', body: bytes, headers: { accept: 'text/plain' } });
+      expect(res.status).toBe(201);
+      const text = await res.text();
+      expect(text).toMatch(/^http:\/\/.+\/v1\/files\/[A-Za-z0-9_-]{43}\?key=test-key\n$/);
+      const get = await fetch(text.trim());
+      expect(get.headers.get('content-type')).toBe('text/plain');
+      expectBytes(await get.arrayBuffer(), bytes);
+    });
+
+    it('accepts multipart with one file, and with several', async () => {
+      const a = pattern(30_000, 1);
+      const b = pattern(70_000, 2);
+      const one = new FormData();
+      one.append('file', new Blob([a], { type: 'image/png' }), 'a.png');
+      one.append('note', 'ignored field');
+      const r1 = await fetch(`${t.url}/v1/files?key=${KEY}`, { method: 'POST', body: one });
+      expect(r1.status).toBe(201);
+      const f1 = (await r1.json()) as FileJson;
+      expect(f1).toMatchObject({ filename: 'a.png', size: 30_000, type: 'image/png' });
+      expectBytes(await (await fetch(f1.url)).arrayBuffer(), a);
+
+      const two = new FormData();
+      two.append('file', new Blob([a]), 'a.bin');
+      two.append('file', new Blob([b]), 'résumé.pdf');
+      const r2 = await fetch(`${t.url}/v1/files?key=${KEY}`, { method: 'POST', body: two });
+      expect(r2.status).toBe(201);
+      const { files } = (await r2.json()) as { files: FileJson[] };
+      expect(files.map((f) => [f.filename, f.size, f.type])).toEqual([
+        ['a.bin', 30_000, 'application/octet-stream'],
+        ['résumé.pdf', 70_000, 'application/pdf'],
+      ]);
+      expectBytes(await (await fetch(files[1]!.url)).arrayBuffer(), b);
+      const cd = (await fetch(files[1]!.url, { method: 'HEAD' })).headers.get('content-disposition');
+      expect(cd).toBe(`attachment; filename="r_sum_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`);
+    });
+
+    it('serves single ranges reading only what is needed, and refuses bad ones', async () => {
+      const bytes = pattern(100_000, 3);
+      const file = await upload(t.url, bytes);
+      const cases: [string, number, number][] = [
+        ['bytes=0-0', 0, 0],
+        ['bytes=16383-16384', 16383, 16384],
+        ['bytes=50000-', 50000, 99999],
+        ['bytes=-10', 99990, 99999],
+        ['bytes=99999-200000', 99999, 99999],
+        ['bytes=20000-52767', 20000, 52767],
+      ];
+      for (const [range, start, end] of cases) {
+        const res = await fetch(file.url, { headers: { range } });
+        expect(res.status, range).toBe(206);
+        expect(res.headers.get('content-range')).toBe(`bytes ${start}-${end}/100000`);
+        expect(res.headers.get('content-length')).toBe(String(end - start + 1));
+        expectBytes(await res.arrayBuffer(), bytes.slice(start, end + 1));
+      }
+      for (const range of ['bytes=100000-', 'bytes=0-1,5-6', 'bytes=5-2', 'bytes=-0', 'bytes=abc']) {
+        const res = await fetch(file.url, { headers: { range } });
+        expect(res.status, range).toBe(416);
+        expect(res.headers.get('content-range')).toBe('bytes */100000');
+        expect(await errorOf(res)).toBe('range_not_satisfiable');
+      }
+      // A unit we do not know is ignored, as RFC 9110 allows.
+      const other = await fetch(file.url, { headers: { range: 'items=0-1' } });
+      expect(other.status).toBe(200);
+      await other.arrayBuffer();
+      // If-Range with a stale validator gets the whole file.
+      const stale = await fetch(file.url, { headers: { range: 'bytes=0-9', 'if-range': '"other"' } });
+      expect(stale.status).toBe(200);
+      expect((await stale.arrayBuffer()).byteLength).toBe(100_000);
+      const etag = stale.headers.get('etag')!;
+      const notModified = await fetch(file.url, { headers: { 'if-none-match': etag } });
+      expect(notModified.status).toBe(304);
+    });
+
+    it('answers HEAD with headers and no body, and meta with the file JSON', async () => {
+      const file = await upload(t.url, pattern(4321), 'photo.jpg');
+      const head = await fetch(file.url, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-length')).toBe('4321');
+      expect(head.headers.get('content-type')).toBe('image/jpeg');
+      expect((await head.arrayBuffer()).byteLength).toBe(0);
+      const ranged = await fetch(file.url, { method: 'HEAD', headers: { range: 'bytes=1-2' } });
+      expect(ranged.status).toBe(206);
+      expect(ranged.headers.get('content-length')).toBe('2');
+
+      const meta = await fetch(metaOf(file.url));
+      expect(meta.status).toBe(200);
+      expect(await meta.json()).toEqual(file);
+    });
+
+    it('answers the same 404 for unknown, malformed and wrong-secret handles', async () => {
+      const file = await upload(t.url, pattern(10));
+      const raw = Buffer.from(file.handle, 'base64url');
+      const wrongSecret = Buffer.concat([raw.subarray(0, 16), Buffer.alloc(16, 7)]).toString('base64url');
+      const unknown = Buffer.alloc(32, 9).toString('base64url');
+      const bodies = new Set<string>();
+      for (const h of [wrongSecret, unknown, 'short', file.handle + 'A', file.handle.slice(0, 42) + '!', '%00']) {
+        for (const path of [`/v1/files/${h}?key=${KEY}`, `/v1/files/${h}/meta?key=${KEY}`]) {
+          const res = await fetch(`${t.url}${path}`);
+          expect(res.status, path).toBe(404);
+          bodies.add(await res.text());
+        }
+        const del = await fetch(`${t.url}/v1/files/${h}?key=${KEY}`, { method: 'DELETE' });
+        expect(del.status).toBe(404);
+        bodies.add(await del.text());
+      }
+      expect(bodies.size).toBe(1);
+      expect(JSON.parse([...bodies][0]!).error.code).toBe('not_found');
+      // The wrong-secret DELETE removed nothing.
+      expect((await fetch(file.url)).status).toBe(200);
+    });
+
+    it('deletes on request: 204, then 404, and the objects are gone', async () => {
+      const file = await upload(t.url, pattern(40_000));
+      expect(await objectsOf(file.handle)).toHaveLength(2);
+      const del = await fetch(file.url, { method: 'DELETE' });
+      expect(del.status).toBe(204);
+      expect((await fetch(file.url)).status).toBe(404);
+      expect((await fetch(metaOf(file.url))).status).toBe(404);
+      expect((await fetch(file.url, { method: 'DELETE' })).status).toBe(404);
+      expect(await objectsOf(file.handle)).toEqual([]);
+    });
+
+    it('honours ?ttl, refuses bad values, and answers 410 then deletes after expiry', async () => {
+      for (const ttl of ['abc', '0', '-5', '1.5', '86401', '', '1e3']) {
+        const res = await uploadRaw(t.url, pattern(10), `filename=a&ttl=${ttl}`);
+        expect(res.status, ttl).toBe(400);
+        expect(await errorOf(res)).toBe('invalid_ttl');
+      }
+      const short = (await (await uploadRaw(t.url, pattern(10), 'filename=a&ttl=60')).json()) as FileJson;
+      expect(Date.parse(short.expiresAt) - Date.parse(short.createdAt)).toBe(60_000);
+
+      const res = await uploadRaw(t.url, pattern(1000), 'filename=soon.txt&ttl=1');
+      const file = (await res.json()) as FileJson;
+      // Expiry is to the second from a createdAt truncated to the second: at most 1 s away.
+      await new Promise((r) => setTimeout(r, 1100 + Date.parse(file.expiresAt) - Date.now()));
+      const expired = await fetch(file.url);
+      expect(expired.status).toBe(410);
+      expect(await errorOf(expired)).toBe('file_expired');
+      expect((await fetch(file.url)).status).toBe(404);
+      expect(await objectsOf(file.handle)).toEqual([]);
+    });
+
+    it('refuses files over the limit with 413 and stores nothing, with or without a length', async () => {
+      const before = (await t.residue()).sort();
+      const big = pattern(2 * 1024 * 1024 + 1);
+      const declared = await uploadRaw(t.url, big);
+      expect(declared.status).toBe(413);
+      expect(await errorOf(declared)).toBe('file_too_large');
+
+      // No Content-Length: the size only shows mid-stream.
+      const chunked = await fetch(`${t.url}/v1/files?key=${KEY}&filename=big.bin`, {
+        method: 'POST',
+        body: new Blob([big]).stream(),
+        duplex: 'half',
+      } as RequestInit);
+      expect(chunked.status).toBe(413);
+      expect(await errorOf(chunked)).toBe('file_too_large');
+
+      const form = new FormData();
+      form.append('file', new Blob([pattern(1000)]), 'small.bin');
+      form.append('file', new Blob([big]), 'big.bin');
+      const multi = await fetch(`${t.url}/v1/files?key=${KEY}`, { method: 'POST', body: form });
+      expect(multi.status).toBe(413);
+      expect(await errorOf(multi)).toBe('file_too_large');
+      await eventually(async () => expect((await t.residue()).sort()).toEqual(before));
+    });
+
+    it('leaves nothing behind when the client aborts mid-upload', async () => {
+      const before = (await t.residue()).sort();
+      await abortedUpload(t.url, `/v1/files?key=${KEY}&filename=part.bin`, { 'content-length': '1500000' }, pattern(600_000));
+      const boundary = 'x-boundary';
+      const head = new TextEncoder().encode(
+        `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="p.bin"\r\n\r\n`,
+      );
+      await abortedUpload(
+        t.url,
+        `/v1/files?key=${KEY}`,
+        { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' },
+        new Uint8Array([...head, ...pattern(500_000)]),
+      );
+      await eventually(async () => expect((await t.residue()).sort()).toEqual(before));
+      expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    });
+
+    it('stores nothing personal in plain form', async () => {
+      const name = 'Quarterly-Secret-Plan-Zebra.xlsx';
+      const file = await upload(t.url, new TextEncoder().encode('Zebra '.repeat(5000)), name);
+      const needles = ['Quarterly-Secret-Plan-Zebra', 'spreadsheetml', 'Zebra Zebra', file.handle, file.handle.slice(22)];
+      for (const key of await objectsOf(file.handle)) {
+        for (const n of needles) expect(key).not.toContain(n);
+        const obj = (await t.store.get(key))!;
+        const bytes = Buffer.from(await readAllStream(obj.body));
+        for (const n of needles) expect(bytes.includes(n), `${key} contains ${n}`).toBe(false);
+        const plain = JSON.stringify(obj.metadata);
+        for (const n of needles) expect(plain).not.toContain(n);
+        expect(Object.keys(obj.metadata).sort()).toEqual(['format', 'kid']);
+        expect(Math.abs(obj.expiresAt.getTime() - Date.parse(file.expiresAt))).toBeLessThan(1000);
+      }
+    });
+
+    it('refuses a damaged header or commitment before sending any byte', async () => {
+      const bytes = pattern(50_000, 9);
+      for (const at of [2, 8, 20, 50]) {
+        const file = await upload(t.url, bytes);
+        const [dataKey] = (await objectsOf(file.handle)).filter((k) => k.includes('data/'));
+        const obj = (await t.store.get(dataKey!))!;
+        const damaged = flipByte(await readAllStream(obj.body), at);
+        await t.store.put(dataKey!, new Blob([damaged]).stream(), { expiresAt: obj.expiresAt, metadata: obj.metadata });
+        const res = await fetch(file.url);
+        expect(res.status, `byte ${at}`).toBe(500);
+        expect(await errorOf(res)).toBe('corrupt_object');
+      }
+    });
+
+    it('refuses a truncated or extended object before sending any byte', async () => {
+      const bytes = pattern(50_000, 10);
+      for (const cut of [10, 60, -10, +5]) {
+        const file = await upload(t.url, bytes);
+        const [dataKey] = (await objectsOf(file.handle)).filter((k) => k.includes('data/'));
+        const obj = (await t.store.get(dataKey!))!;
+        const whole = await readAllStream(obj.body);
+        const changed = cut > 0 && cut < 100 && cut !== 5 ? whole.slice(0, cut) : cut < 0 ? whole.slice(0, whole.length + cut) : new Uint8Array([...whole, 1, 2, 3, 4, 5]);
+        await t.store.put(dataKey!, new Blob([changed]).stream(), { expiresAt: obj.expiresAt, metadata: obj.metadata });
+        const res = await fetch(file.url);
+        expect(res.status, `cut ${cut}`).toBe(500);
+        expect(await errorOf(res)).toBe('corrupt_object');
+      }
+    });
+
+    it('aborts the response when a later chunk is damaged, releasing no byte of it', async () => {
+      const bytes = pattern(300_000, 11);
+      const file = await upload(t.url, bytes);
+      const [dataKey] = (await objectsOf(file.handle)).filter((k) => k.includes('data/'));
+      const obj = (await t.store.get(dataKey!))!;
+      const chunk = 16384 + 16;
+      // Damage chunk 10 (plaintext bytes 163840…180223).
+      const damaged = flipByte(await readAllStream(obj.body), 72 + 10 * chunk + 100);
+      await t.store.put(dataKey!, new Blob([damaged]).stream(), { expiresAt: obj.expiresAt, metadata: obj.metadata });
+      const res = await fetch(file.url);
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const received: Uint8Array[] = [];
+      let failed = false;
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          received.push(value);
+        }
+      } catch {
+        failed = true;
+      }
+      expect(failed).toBe(true);
+      const got = Buffer.concat(received);
+      expect(got.length).toBeLessThanOrEqual(10 * 16384);
+      expect(got.equals(Buffer.from(bytes.subarray(0, got.length)))).toBe(true);
+      // A range that avoids the damaged chunk still works.
+      const ok = await fetch(file.url, { headers: { range: 'bytes=0-99' } });
+      expectBytes(await ok.arrayBuffer(), bytes.slice(0, 100));
+    });
+
+    it('answers bad requests with JSON errors from the table', async () => {
+      const cases: [string, RequestInit, number, string][] = [
+        ['/v1/nothing', {}, 404, 'not_found'],
+        ['/v1/files?key=test-key', { method: 'GET' }, 405, 'method_not_allowed'],
+        ['/v1/files/abc/meta?key=test-key', { method: 'POST' }, 405, 'method_not_allowed'],
+        ['/v1/files?key=test-key&filename=a%2F..%2Fb', { method: 'POST', body: 'x' }, 400, 'invalid_filename'],
+        ['/v1/files?key=test-key&filename=a%0d%0aSet-Cookie:x', { method: 'POST', body: 'x' }, 400, 'invalid_filename'],
+        ['/v1/files?key=test-key&filename=evil%E2%80%AEgpj.exe', { method: 'POST', body: 'x' }, 400, 'invalid_filename'],
+        [`/v1/files?key=test-key&filename=${'é'.repeat(200)}`, { method: 'POST', body: 'x' }, 400, 'invalid_filename'],
+        ['/v1/files?key=test-key', { method: 'POST', body: 'x', headers: { 'content-type': 'multipart/form-data' } }, 400, 'invalid_multipart'],
+        [
+          '/v1/files?key=test-key',
+          { method: 'POST', body: '--b\r\ncontent-disposition: form-data; name="f"\r\n\r\nv\r\n--b--\r\n', headers: { 'content-type': 'multipart/form-data; boundary=b' } },
+          400,
+          'missing_file',
+        ],
+        [
+          '/v1/files?key=test-key',
+          { method: 'POST', body: '--b\r\ncontent-disposition: form-data; name="file"; filename="a"\r\n\r\ntrunc', headers: { 'content-type': 'multipart/form-data; boundary=b' } },
+          400,
+          'invalid_multipart',
+        ],
+        ['/v1/files?key=test-key', { method: 'POST', body: 'x', headers: { 'content-type': 'multipart/mixed; boundary=b' } }, 415, 'unsupported_media_type'],
+      ];
+      const before = (await t.residue()).sort();
+      for (const [path, init, status, code] of cases) {
+        const res = await fetch(`${t.url}${path}`, init);
+        expect(res.status, path).toBe(status);
+        expect(await errorOf(res), path).toBe(code);
+      }
+      await eventually(async () => expect((await t.residue()).sort()).toEqual(before));
+      expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    });
+  });
+}

@@ -1,0 +1,176 @@
+// The places the shared HTTP suite runs against. Each target is a real server on loopback
+// plus a view of its backing store, so tests can check what was (and was not) stored and
+// damage objects on purpose. Node serves with each store; workerd runs src/worker.ts (the
+// Cloudflare Workers build, from wrangler.toml) against the same loopback S3 server.
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { startFerry } from '../../src/node.js';
+import { startWorkerd } from '../edge/workerd.js';
+import { createS3Client } from '../../src/store/s3-client.js';
+import { FsStore } from '../../src/store/fs-store.js';
+import { S3Store } from '../../src/store/s3-store.js';
+import type { ObjectStore } from '../../src/store/object-store.js';
+
+export interface Target {
+  name: string;
+  url: string;
+  /** The backing store, seen directly (not through Ferry). */
+  store: ObjectStore;
+  /** Everything physically present in the backend, temp files and pending uploads included. */
+  residue(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export type TargetFactory = (env?: Record<string, string>) => Promise<Target>;
+
+/** The apps every target runs with (FERRY_APPS); tests may pass their own instead. */
+export const TEST_APP = {
+  name: 'test',
+  key: 'test-key',
+  secret: 'test-secret-0123456789abcdef',
+  origins: ['http://app.test'],
+};
+export const OTHER_APP = {
+  name: 'other',
+  key: 'other-key',
+  secret: 'other-secret-0123456789abcdef',
+  origins: ['http://other.test'],
+};
+/** An app that signs everything, the way a locked-down production app would. */
+export const SIGNED_APP = {
+  name: 'signed',
+  key: 'signed-key',
+  secret: 'signed-secret-0123456789abcdef',
+  origins: ['https://signed.test'],
+  requireSignature: ['store', 'read', 'remove', 'pick'],
+};
+export const TEST_APPS = JSON.stringify([TEST_APP, OTHER_APP, SIGNED_APP]);
+
+export function testKey(kid = 'test'): string {
+  return `${kid}:${randomBytes(32).toString('base64')}`;
+}
+
+const quiet = () => {};
+
+export const nodeFs: TargetFactory = async (env = {}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-fs-'));
+  const ferry = await startFerry(
+    { PORT: '0', HOST: '127.0.0.1', FERRY_DATA_DIR: dir, FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS, ...env },
+    { log: quiet, requestLog: quiet },
+  );
+  const store = new FsStore(dir);
+  return {
+    name: 'node+fs',
+    url: ferry.url,
+    store,
+    residue: async () => listTree(join(dir, 'objects')),
+    close: async () => {
+      await ferry.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+let bucketCounter = 0;
+export async function newBucket(): Promise<{ bucket: string; endpoint: string }> {
+  const endpoint = inject('s3Endpoint');
+  const bucket = `t-${process.pid}-${Date.now().toString(36)}-${bucketCounter++}`;
+  const client = s3Client(endpoint);
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  client.destroy();
+  return { bucket, endpoint };
+}
+
+export function s3Client(endpoint: string) {
+  return createS3Client({ endpoint, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true });
+}
+
+export const nodeS3: TargetFactory = async (env = {}) => {
+  const { bucket, endpoint } = await newBucket();
+  const ferry = await startFerry(
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      S3_BUCKET: bucket,
+      S3_ENDPOINT: endpoint,
+      S3_REGION: 'us-east-1',
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+      S3_FORCE_PATH_STYLE: 'true',
+      FERRY_KEYS: testKey(),
+      FERRY_APPS: TEST_APPS,
+      ...env,
+    },
+    { log: quiet, requestLog: quiet },
+  );
+  const client = s3Client(endpoint);
+  const store = new S3Store({ client, bucket });
+  return {
+    name: 'node+s3',
+    url: ferry.url,
+    store,
+    residue: async () => {
+      const keys: string[] = [];
+      for await (const o of store.list('')) keys.push(o.key);
+      return keys;
+    },
+    close: async () => {
+      await ferry.close();
+      client.destroy();
+    },
+  };
+};
+
+/** The S3 variables that point a server at a bucket of the loopback s3rver. */
+export function s3Vars(bucket: string, endpoint: string): Record<string, string> {
+  return {
+    S3_BUCKET: bucket,
+    S3_ENDPOINT: endpoint,
+    S3_REGION: 'us-east-1',
+    S3_ACCESS_KEY_ID: 'S3RVER',
+    S3_SECRET_ACCESS_KEY: 'S3RVER',
+    S3_FORCE_PATH_STYLE: 'true',
+  };
+}
+
+export const workerdS3: TargetFactory = async (env = {}) => {
+  const { bucket, endpoint } = await newBucket();
+  const worker = await startWorkerd({ ...s3Vars(bucket, endpoint), FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS, ...env });
+  const client = s3Client(endpoint);
+  const store = new S3Store({ client, bucket });
+  return {
+    name: 'workerd+s3',
+    url: worker.url,
+    store,
+    residue: async () => {
+      const keys: string[] = [];
+      for await (const o of store.list('')) keys.push(o.key);
+      return keys;
+    },
+    close: async () => {
+      await worker.dispose();
+      client.destroy();
+    },
+  };
+};
+
+export const targets: [string, TargetFactory][] = [
+  ['node+fs', nodeFs],
+  ['node+s3', nodeS3],
+  ['workerd+s3', workerdS3],
+];
+
+async function listTree(root: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  try {
+    const entries = await readdir(root, { recursive: true, withFileTypes: true });
+    return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as { path: string }).path, e.name).slice(root.length + 1));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
