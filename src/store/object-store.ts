@@ -60,3 +60,44 @@ export function assertValidKey(key: string): void {
     throw new TypeError(`invalid object key: ${JSON.stringify(key)}`);
   }
 }
+
+/** A prefix is any leading part of a valid key. */
+export function assertValidPrefix(prefix: string): void {
+  if (!isStoreKey(prefix + 'x') && !isStoreKey(prefix.replace(/\/$/, ''))) {
+    throw new TypeError(`invalid key prefix: ${JSON.stringify(prefix)}`);
+  }
+}
+
+/** True for a string that is a valid key (see assertValidKey). */
+export function isStoreKey(key: string): boolean {
+  try {
+    assertValidKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reserved plain metadata name that stores use for the expiry time. */
+export const EXPIRES_METADATA = 'ferry-expires';
+
+/**
+ * Checks `put` options the same way in every store: a valid expiry, and metadata that follows
+ * the contract (keys /^[a-z0-9-]{1,32}$/, printable ASCII values with no surrounding blanks, so
+ * they survive an HTTP header round trip), at most 1 KiB in all (S3 allows 2 KiB of user
+ * metadata), never the reserved expiry name.
+ */
+export function assertValidPutOptions(options: PutOptions): void {
+  if (!(options.expiresAt instanceof Date) || Number.isNaN(options.expiresAt.getTime())) {
+    throw new TypeError('expiresAt must be a valid Date');
+  }
+  let total = 0;
+  for (const [k, v] of Object.entries(options.metadata ?? {})) {
+    if (!/^[a-z0-9-]{1,32}$/.test(k) || k === EXPIRES_METADATA) throw new TypeError(`invalid metadata key: ${JSON.stringify(k)}`);
+    if (typeof v !== 'string' || !/^(?:[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?)?$/.test(v)) {
+      throw new TypeError(`invalid metadata value for ${k}`);
+    }
+    total += k.length + v.length;
+  }
+  if (total > 1024) throw new TypeError('metadata larger than 1 KiB');
+}

@@ -25,6 +25,10 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { FerryError } from '../errors.js';
 import {
   assertValidKey,
+  assertValidPrefix,
+  assertValidPutOptions,
+  EXPIRES_METADATA,
+  isStoreKey,
   type ByteRange,
   type ObjectBody,
   type ObjectStore,
@@ -48,7 +52,6 @@ export interface S3StoreOptions {
 }
 
 /** User-metadata name (after `x-amz-meta-`) that carries the expiry; callers may not use it. */
-export const EXPIRES_METADATA = 'ferry-expires';
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export class S3Store implements ObjectStore {
@@ -81,8 +84,7 @@ export class S3Store implements ObjectStore {
     const reader = body.getReader();
     try {
       assertValidKey(key);
-      assertValidExpiry(expiresAt);
-      assertValidMetadata(metadata);
+      assertValidPutOptions(options);
       signal?.throwIfAborted();
     } catch (e) {
       reader.cancel(e).catch(() => {});
@@ -251,7 +253,7 @@ export class S3Store implements ObjectStore {
         .map((o) => o.Key ?? '')
         .filter((k) => k.startsWith(this.#prefix))
         .map((k) => k.slice(this.#prefix.length))
-        .filter(isValidKey);
+        .filter(isStoreKey);
       // ListObjectsV2 carries no user metadata: one HeadObject per key, a few at a time.
       // An object deleted in between heads to null and is left out.
       for (const object of await mapBounded(keys, this.#listConcurrency, (k) => this.head(k))) {
@@ -351,44 +353,6 @@ function storageError(op: string, e: unknown): FerryError {
   return err;
 }
 
-// ---- input checks (the same rules as FsStore, so both stores behave alike) ------------------
-
-function isValidKey(key: string): boolean {
-  try {
-    assertValidKey(key);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A prefix is any leading part of a valid key. */
-function assertValidPrefix(prefix: string): void {
-  if (!isValidKey(prefix + 'x') && !isValidKey(prefix.replace(/\/$/, ''))) {
-    throw new TypeError(`invalid key prefix: ${JSON.stringify(prefix)}`);
-  }
-}
-
-function assertValidExpiry(expiresAt: Date): void {
-  if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())) throw new TypeError('expiresAt must be a valid Date');
-}
-
-/**
- * The contract's rules (keys /^[a-z0-9-]{1,32}$/, ASCII values ≤ 256), narrowed to what survives
- * an HTTP header round trip (printable, no surrounding blanks), at most 1 KiB in all (S3 allows
- * 2 KiB of user metadata), and not our own expiry name.
- */
-function assertValidMetadata(metadata: Record<string, string>): void {
-  let total = 0;
-  for (const [k, v] of Object.entries(metadata)) {
-    if (!/^[a-z0-9-]{1,32}$/.test(k) || k === EXPIRES_METADATA) throw new TypeError(`invalid metadata key: ${JSON.stringify(k)}`);
-    if (typeof v !== 'string' || !/^(?:[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?)?$/.test(v)) {
-      throw new TypeError(`invalid metadata value for ${k}`);
-    }
-    total += k.length + v.length;
-  }
-  if (total > 1024) throw new TypeError('metadata larger than 1 KiB');
-}
 
 function assertRangeShape(range: ByteRange): void {
   const { start, end } = range;
