@@ -1,4 +1,5 @@
-// Small Web-stream tools used on the file paths. Nothing here buffers more than one chunk.
+// Small Web-stream tools used on the file paths. Nothing here buffers more than one chunk, or
+// (coalesce) a fixed number of bytes.
 import { FerryError } from './errors.js';
 
 /**
@@ -12,7 +13,13 @@ import { FerryError } from './errors.js';
 export function countedBody(
   source: ReadableStream<Uint8Array>,
   maxBytes: number,
-): { body: ReadableStream<Uint8Array>; counted(): number; failure(): FerryError | undefined } {
+): {
+  body: ReadableStream<Uint8Array>;
+  counted(): number;
+  failure(): FerryError | undefined;
+  /** After a 413: reads and discards what the client is still sending, within bounds, so it gets the answer. */
+  drain(limits?: { bytes: number; ms: number }): Promise<void>;
+} {
   let total = 0;
   let failure: FerryError | undefined;
   const reader = source.getReader();
@@ -30,7 +37,7 @@ export function countedBody(
         if (result.done) return controller.close();
         total += result.value.byteLength;
         if (total > maxBytes) {
-          reader.cancel().catch(() => {});
+          // The source stays open: drain() may read on, so the client sees the 413, not a reset.
           failure = tooLarge(maxBytes);
           controller.error(failure);
           return;
@@ -38,12 +45,28 @@ export function countedBody(
         controller.enqueue(result.value);
       },
       cancel(reason) {
+        // Cancelled from downstream because of our own 413: keep the source for drain().
+        if (failure?.code === 'file_too_large') return;
         return reader.cancel(reason);
       },
     },
     { highWaterMark: 0 },
   );
-  return { body, counted: () => total, failure: () => failure };
+  const drain = async ({ bytes, ms } = { bytes: 8 * 1024 * 1024, ms: 2000 }) => {
+    let drained = 0;
+    const deadline = Date.now() + ms;
+    try {
+      while (drained <= bytes && Date.now() < deadline) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        drained += value.byteLength;
+      }
+    } catch {
+      return;
+    }
+    await reader.cancel().catch(() => {});
+  };
+  return { body, counted: () => total, failure: () => failure, drain };
 }
 
 export function tooLarge(maxBytes: number): FerryError {
@@ -123,4 +146,81 @@ export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
       controller.close();
     },
   });
+}
+
+/**
+ * Hands a stream on in pieces as large as they come together. While the consumer is busy (a
+ * store writing the previous piece), up to `maxBytes` are read ahead; pieces that lie back to
+ * back in one buffer (node-crypto carves its output from 256 KiB slabs) are joined without a
+ * copy, so the consumer gets one write's worth where it would have got four or five. A consumer
+ * that is waiting gets whatever has arrived at once. An error upstream reaches the consumer
+ * on its next read; cancelling cancels upstream.
+ */
+export function coalesce(stream: ReadableStream<Uint8Array>, maxBytes: number): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  /** Read ahead and not yet handed on; each entry is one contiguous run. */
+  const runs: Uint8Array[] = [];
+  let queued = 0;
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  let reading = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const add = (b: Uint8Array) => {
+    if (b.byteLength === 0) return;
+    const last = runs.at(-1);
+    if (last && last.buffer === b.buffer && last.byteOffset + last.byteLength === b.byteOffset) {
+      runs[runs.length - 1] = new Uint8Array(b.buffer, last.byteOffset, last.byteLength + b.byteLength);
+    } else {
+      runs.push(b);
+    }
+    queued += b.byteLength;
+  };
+  const readAhead = async () => {
+    if (reading) return;
+    reading = true;
+    try {
+      while (!ended && !failure && queued < maxBytes) {
+        const { done, value } = await reader.read();
+        if (done) ended = true;
+        else add(value);
+        notify();
+      }
+    } catch (error) {
+      failure ??= { error };
+    } finally {
+      reading = false;
+      notify();
+    }
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        void readAhead();
+        while (!failure && runs.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
+        if (failure) {
+          runs.length = 0;
+          controller.error(failure.error);
+          return;
+        }
+        const next = runs.shift();
+        if (next) {
+          queued -= next.byteLength;
+          controller.enqueue(next);
+          void readAhead();
+        } else {
+          controller.close();
+        }
+      },
+      cancel(reason) {
+        failure ??= { error: reason };
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
