@@ -87,9 +87,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         },
       });
     }
-    if (key !== undefined && !found) throw new FerryError('unknown_key', 'No app has this key.');
+    // Refusals of the key or origin are readable by pages of any registered origin, so a widget
+    // can tell its developer what is wrong; they carry nothing but the error.
+    const refuse = (err: FerryError) => {
+      c.set('errorCode', err.code);
+      const res = errorResponse(err);
+      if (origin && apps.anyAllows(origin)) {
+        res.headers.set('access-control-allow-origin', origin);
+        res.headers.set('vary', 'Origin');
+      }
+      return res;
+    };
+    if (key !== undefined && !found) return refuse(new FerryError('unknown_key', 'No app has this key.'));
     if (origin && found && !originAllowed(found, origin)) {
-      throw new FerryError('origin_not_allowed', `The origin ${origin} is not allowed for this app.`);
+      return refuse(new FerryError('origin_not_allowed', `The origin ${origin} is not allowed for this app.`));
     }
     c.set('scope', scopeFor(found));
     if (found && deps.limits) {

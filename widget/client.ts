@@ -102,7 +102,9 @@ export function uploadFile(ep: Endpoint, file: Blob, filename: string, onProgres
   return { done: t.done.then((f) => ({ ...f, source: 'local' as const })), abort: t.abort };
 }
 
-export type PickRequest = { source: 'url'; url: string } | { source: Exclude<FerrySource, 'local' | 'url'>; account: string; id: string };
+export type PickRequest = ({ source: 'url'; url: string } | { source: Exclude<FerrySource, 'local' | 'url'>; account: string; id: string }) & {
+  filename?: string;
+};
 
 export function createPick(ep: Endpoint, pick: PickRequest): Transfer<FerryFile> {
   const url = apiUrl(ep, 'v1/picks', { ttl: ep.ttl }, true);

@@ -22,6 +22,7 @@ const SENTENCES: Record<string, MessageKey> = {
   storage_unavailable: 'error_storage',
   origin_failed: 'error_origin_failed',
   request_timeout: 'error_network',
+  upload_interrupted: 'error_network',
   origin_not_found: 'error_origin_not_found',
   not_found: 'error_origin_not_found',
   origin_rejected: 'error_origin_rejected',

@@ -517,7 +517,8 @@ class FerryPicker {
       const entry: Entry = {
         id: this.nextId++,
         selected,
-        remote: p.remote,
+        // A rename from onFileSelected travels with the pick; otherwise Ferry names it from the origin.
+        remote: p.remote && selected.filename !== p.name ? { ...p.remote, filename: selected.filename } : p.remote,
         status: 'ready',
         loaded: 0,
         speed: null,

@@ -116,7 +116,8 @@ p { margin: 0; }
 .thumb img { width: 100%; height: 100%; object-fit: cover; display: block; }
 .item .name { font-weight: 550; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .item .sub { display: flex; gap: 6px; color: var(--muted); font-size: 12.5px; min-width: 0; }
-.item .status { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.item .sub > span { flex: none; white-space: nowrap; }
+.item .sub > .status { flex: 0 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
 .item[data-status="failed"] .status { color: var(--danger); white-space: normal; }
 .item[data-status="done"] .status { color: var(--ok); }
 .actions { display: flex; gap: 2px; }

@@ -83,7 +83,11 @@ export function pickRoutes(deps: AppDeps): Hono<Env> {
       throw new FerryError('file_too_small', `The file is smaller than the policy's minimum of ${policy.minSize} bytes.`);
     }
 
-    const filename = pickName(file.name);
+    // The app may rename the pick (the widget's onFileSelected); the name is checked like an upload's.
+    if (body.filename !== undefined && typeof body.filename !== 'string') {
+      throw new FerryError('invalid_filename', '"filename" must be a string.');
+    }
+    const filename = body.filename !== undefined ? checkFilename(body.filename) : pickName(file.name);
     const createdAt = isoSeconds(now());
     const payload: PickPayload = {
       s: source.name,

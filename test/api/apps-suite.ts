@@ -90,7 +90,15 @@ export function describeAppsApi(name: string, makeTarget: TargetFactory) {
         headers: { origin: 'http://other.test' },
       });
       expect(foreign.status).toBe(403);
+      // Readable by that page (its origin belongs to another app), so a widget can explain it.
+      expect(foreign.headers.get('access-control-allow-origin')).toBe('http://other.test');
       expect(await code(foreign)).toBe('origin_not_allowed');
+      const stranger = await fetch(`${t.url}/v1/files?key=nope`, { method: 'POST', body: 'x', headers: { origin: 'http://evil.test' } });
+      expect(stranger.status).toBe(401);
+      expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
+      const wrongKey = await fetch(`${t.url}/v1/files?key=nope`, { method: 'POST', body: 'x', headers: { origin: 'http://app.test' } });
+      expect(await code(wrongKey)).toBe('unknown_key');
+      expect(wrongKey.headers.get('access-control-allow-origin')).toBe('http://app.test');
       expect((await t.residue()).length).toBe(before);
 
       const ok = await fetch(`${t.url}/v1/files?key=${TEST_APP.key}&filename=a.txt`, {
