@@ -156,21 +156,11 @@ describe('the embedded store sweeper', () => {
 
 describe('the S3 start-up check', () => {
   it('warns when the bucket has no readable one-day lifecycle rule', async () => {
-    const { newBucket, TEST_APPS: apps } = await import('./helpers/targets.js');
+    const { newBucket, s3Vars, TEST_APPS: apps } = await import('./helpers/targets.js');
     const { bucket, endpoint } = await newBucket();
     const lines: string[] = [];
     const ferry = await startFerry(
-      {
-        PORT: '0',
-        HOST: '127.0.0.1',
-        S3_BUCKET: bucket,
-        S3_ENDPOINT: endpoint,
-        S3_ACCESS_KEY_ID: 'S3RVER',
-        S3_SECRET_ACCESS_KEY: 'S3RVER',
-        S3_FORCE_PATH_STYLE: 'true',
-        FERRY_KEYS: testKey(),
-        FERRY_APPS: apps,
-      },
+      { PORT: '0', HOST: '127.0.0.1', ...s3Vars(bucket, endpoint), FERRY_KEYS: testKey(), FERRY_APPS: apps },
       { log: (l) => lines.push(l), requestLog: () => {} },
     );
     try {

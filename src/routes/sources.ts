@@ -7,7 +7,7 @@ import { requireApp } from '../app.js';
 import { originAllowed } from '../apps.js';
 import type { App, AppDeps, AppEnv } from '../context.js';
 import { FerryError } from '../errors.js';
-import { pkcePair } from '../sources/provider-http.js';
+import { pkcePair } from '../sources/oauth.js';
 import { accountSource, type SourceRegistry } from '../sources/registry.js';
 import { STATE_TTL_SECONDS, openAccount, sealAccount, withFreshTokens } from '../sources/session.js';
 import { TokenError, base64url, tokenSealer } from '../sources/tokens.js';

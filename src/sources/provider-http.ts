@@ -1,11 +1,11 @@
 // The HTTP plumbing every cloud provider shares: calls through the injected `fetch` whose
 // failures go through the one normaliser (each adapter only says how to read its provider's
-// error body), RFC 6749 token requests, PKCE, and following a provider's download redirect to
-// its pre-authenticated URL without sending the bearer token along.
+// error body), authorized JSON reads, and downloads that pass `Range` through and follow a
+// provider's redirect to its pre-authenticated URL without sending the bearer token along.
+// The OAuth flow itself is ./oauth.ts.
 import { FerryError } from '../errors.js';
 import { networkError, readErrorBody, upstreamError, type UpstreamKind } from './errors.js';
-import { base64url } from './tokens.js';
-import type { Fetch, ProviderTokens } from './types.js';
+import type { ByteRequest, Fetch, ProviderTokens } from './types.js';
 
 export interface ErrorReading {
   kind?: UpstreamKind;
@@ -61,70 +61,48 @@ export async function callJson<T>(p: ProviderHttp, url: string, init: RequestIni
   }
 }
 
+/** An authorized GET of the provider's JSON API. */
+export function getJson<T>(p: ProviderHttp, tokens: ProviderTokens, url: string, signal?: AbortSignal): Promise<T> {
+  return callJson<T>(p, url, { headers: bearer(tokens), signal });
+}
+
 export function bearer(tokens: ProviderTokens): Record<string, string> {
   return { authorization: `Bearer ${tokens.access}` };
 }
 
-interface TokenAnswer {
-  access_token?: unknown;
-  refresh_token?: unknown;
-  expires_in?: unknown;
-}
-
-/**
- * An RFC 6749 token request (form-encoded POST). For a refresh, `previous` keeps its refresh
- * token when the provider sends no new one; an `invalid_grant` answer to a refresh means the
- * grant is gone, which the client sees as source_auth_expired.
- */
-export async function tokenRequest(
-  p: ProviderHttp,
-  url: string,
-  params: Record<string, string | undefined>,
-  previous?: ProviderTokens,
-): Promise<ProviderTokens> {
-  const form = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) form.set(k, v);
-  const refreshing = params.grant_type === 'refresh_token';
-  const tp: ProviderHttp = {
-    ...p,
-    readError: (status, body, headers) => {
-      const err = (body.json as { error?: unknown } | undefined)?.error;
-      const detail = typeof err === 'string' ? err : undefined;
-      if (status >= 500 || status === 429) return { detail };
-      // A refused refresh means the user's grant is gone (reconnect); anything else, such as
-      // invalid_client or a reused code, is the provider refusing Ferry, not an expired session.
-      if (refreshing && (detail === 'invalid_grant' || detail === 'invalid_token')) return { kind: 'auth_expired', detail };
-      return { kind: 'rejected', detail: detail ?? p.readError(status, body, headers).detail };
-    },
-  };
-  const answer = await callJson<TokenAnswer>(tp, url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: form.toString(),
-  });
-  if (typeof answer.access_token !== 'string' || answer.access_token === '') {
-    throw new FerryError('origin_failed', `${p.title} answered the token request without an access token.`);
-  }
-  const expiresIn = Number(answer.expires_in);
-  const refresh = typeof answer.refresh_token === 'string' && answer.refresh_token ? answer.refresh_token : previous?.refresh;
-  return {
-    access: answer.access_token,
-    ...(refresh ? { refresh } : {}),
-    ...(Number.isFinite(expiresIn) && expiresIn > 0 ? { expiresAt: Math.floor(p.now().getTime() / 1000 + expiresIn) } : {}),
-  };
-}
-
-/** A PKCE verifier and its S256 challenge (RFC 7636). */
-export async function pkcePair(): Promise<{ verifier: string; challenge: string }> {
-  const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
-  return { verifier, challenge: base64url(new Uint8Array(digest)) };
+/** The tokens of a connected account: a provider's files are never reachable without them. */
+export function accountTokens(p: ProviderHttp, tokens: ProviderTokens | undefined): ProviderTokens {
+  if (!tokens) throw new FerryError('invalid_account', `${p.title} needs a connected account.`);
+  return tokens;
 }
 
 export function withQuery(base: string, params: Record<string, string | undefined>): string {
   const url = new URL(base);
   for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
   return url.href;
+}
+
+export interface DownloadRequest extends ByteRequest {
+  method?: 'GET' | 'POST';
+  /** The bearer token and any headers the provider wants; the client's `Range` is added here. */
+  headers: Record<string, string>;
+  /** The provider answers 302 to a short-lived pre-authenticated URL (Microsoft Graph, Box). */
+  redirects?: boolean;
+}
+
+/**
+ * A file's bytes as the provider answers them: 200 or 206 with the body unread; 416 becomes
+ * range_not_satisfiable and anything else the normalised failure.
+ */
+export async function download(p: ProviderHttp, url: string, request: DownloadRequest): Promise<Response> {
+  const { method, headers, range, signal, redirects = false } = request;
+  const first = await call(
+    p,
+    url,
+    { method, headers: { ...headers, ...(range ? { range } : {}) }, signal },
+    (s) => s === 200 || s === 206 || s === 416 || (redirects && s === 302),
+  );
+  return downloadAnswer(p, redirects ? await followDownload(p, first, url, range, signal) : first, range);
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -134,7 +112,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * Graph, Box): the redirect is followed (at most five hops) with only `Range`, never the bearer
  * token, which belongs to the API host alone.
  */
-export async function followDownload(
+async function followDownload(
   p: ProviderHttp,
   first: Response,
   requestUrl: string,
@@ -159,7 +137,7 @@ export async function followDownload(
 }
 
 /** Checks a download answer: 200/206 pass, 416 becomes ours, anything else is normalised. */
-export async function downloadAnswer(p: ProviderHttp, res: Response, range: string | undefined): Promise<Response> {
+async function downloadAnswer(p: ProviderHttp, res: Response, range: string | undefined): Promise<Response> {
   if (res.status === 200 || res.status === 206) return res;
   if (res.status === 416 && range) {
     await res.body?.cancel().catch(() => {});

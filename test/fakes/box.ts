@@ -6,9 +6,8 @@
 // "request_id"}; an expired token is a 401 with an empty body and WWW-Authenticate
 // error="invalid_token"; 429 rate_limit_exceeded with Retry-After.
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { rangeOf, sendContent } from './content.js';
-import { FakeOAuth, FakeTree, Faults, json, type FakeNode, type LoggedRequest, type ProviderFake, type TreeOptions } from './fake-drive.js';
+import type { ServerResponse } from 'node:http';
+import { FakeTree, json, providerFake, type FakeNode, type ProviderFake, type TreeOptions } from './fake-drive.js';
 
 function boxError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) {
   json(res, status, { type: 'error', status, code, help_url: 'http://developers.box.com/docs/#errors', message, request_id: randomBytes(6).toString('hex') }, headers);
@@ -17,20 +16,7 @@ function boxError(res: ServerResponse, status: number, code: string, message: st
 export function boxFake(options: TreeOptions = {}): ProviderFake {
   const tree = new FakeTree('0', (n) => String(100_000_000 + n * 7)).populate(options);
   tree.add('0', 'Company site', 'file', 0, 'web_link');
-  const oauth = new FakeOAuth({
-    clientId: 'box-client',
-    clientSecret: 'box-secret',
-    accessTtl: 3600,
-    refreshRotates: true,
-    refreshSingleUse: true,
-    refreshReturnsRefreshToken: true,
-    offline: () => true,
-    extra: () => ({ restricted_to: [], issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' }),
-  });
-  const faults = new Faults();
-  const requests: LoggedRequest[] = [];
   const downloads = new Map<string, string>();
-  let base = '';
 
   const entry = (n: FakeNode, fields: string | null) => {
     const full: Record<string, unknown> = {
@@ -46,51 +32,40 @@ export function boxFake(options: TreeOptions = {}): ProviderFake {
     return Object.fromEntries(Object.entries(full).filter(([k]) => keep.has(k)));
   };
 
-  function authorized(req: IncomingMessage, res: ServerResponse): boolean {
-    const fault = faults.take();
-    if (fault === 'rate') {
-      boxError(res, 429, 'rate_limit_exceeded', 'Request rate limit exceeded, please try again later', { 'retry-after': faults.retryAfter });
-      return false;
-    }
-    if (fault === 'fail') {
-      boxError(res, 500, 'internal_server_error', 'Internal Server Error');
-      return false;
-    }
-    if (oauth.check(req.headers.authorization) === 'ok') return true;
-    res
-      .writeHead(401, { 'www-authenticate': 'Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid."' })
-      .end();
-    return false;
-  }
-
-  const fake: ProviderFake = {
+  return providerFake({
     name: 'box',
-    oauth,
+    title: 'Box',
     tree,
-    requests,
-    rateLimitNext(count = 1, retryAfter = '7') {
-      faults.rateLimited = count;
-      faults.retryAfter = retryAfter;
+    oauth: {
+      clientId: 'box-client',
+      clientSecret: 'box-secret',
+      accessTtl: 3600,
+      refreshRotates: true,
+      refreshSingleUse: true,
+      refreshReturnsRefreshToken: true,
+      offline: () => true,
+      extra: () => ({ restricted_to: [], issued_token_type: 'urn:ietf:params:oauth:token-type:access_token' }),
     },
-    failNext(count = 1) {
-      faults.failing = count;
+    authorizePath: '/account/api/oauth2/authorize',
+    tokenPath: '/api/oauth2/token',
+    env: (base) => ({
+      FERRY_BOX_CLIENT_ID: 'box-client',
+      FERRY_BOX_CLIENT_SECRET: 'box-secret',
+      FERRY_BOX_AUTH_URL: `${base}/box/account/api/oauth2/authorize`,
+      FERRY_BOX_TOKEN_URL: `${base}/box/api/oauth2/token`,
+      FERRY_BOX_API_URL: `${base}/box/api/2.0`,
+    }),
+    refuse: {
+      rateLimited: (res, retryAfter) =>
+        boxError(res, 429, 'rate_limit_exceeded', 'Request rate limit exceeded, please try again later', { 'retry-after': retryAfter }),
+      failed: (res) => boxError(res, 500, 'internal_server_error', 'Internal Server Error'),
+      unauthorized: (res) =>
+        void res
+          .writeHead(401, { 'www-authenticate': 'Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid."' })
+          .end(),
     },
-    env: (b) => {
-      base = b;
-      return {
-        FERRY_BOX_CLIENT_ID: 'box-client',
-        FERRY_BOX_CLIENT_SECRET: 'box-secret',
-        FERRY_BOX_AUTH_URL: `${b}/box/account/api/oauth2/authorize`,
-        FERRY_BOX_TOKEN_URL: `${b}/box/api/oauth2/token`,
-        FERRY_BOX_API_URL: `${b}/box/api/2.0`,
-      };
-    },
-    handle(req, res, path, url, body) {
-      requests.push({ method: req.method!, path, headers: req.headers });
-      const origin = base || `http://${req.headers.host}`;
+    api: ({ origin, authorized, sendFile }) => (req, res, path, url) => {
       const q = url.searchParams;
-      if (path === '/account/api/oauth2/authorize' && req.method === 'GET') return oauth.authorize(req, res, url, 'Box');
-      if (path === '/api/oauth2/token' && req.method === 'POST') return oauth.token(req, res, body);
       const items = /^\/api\/2\.0\/folders\/(\d+)\/items$/.exec(path);
       if (items && req.method === 'GET') {
         if (!authorized(req, res)) return;
@@ -115,29 +90,20 @@ export function boxFake(options: TreeOptions = {}): ProviderFake {
         if (!file[2]) return json(res, 200, entry(n, q.get('fields')));
         const token = randomBytes(12).toString('base64url');
         downloads.set(token, n.id);
-        res.writeHead(302, { location: `${origin}/box/dl/d/1/${token}/download` }).end();
+        res.writeHead(302, { location: `${origin(req)}/box/dl/d/1/${token}/download` }).end();
         return;
       }
       const dl = /^\/dl\/d\/1\/([^/]+)\/download$/.exec(path);
       if (dl && req.method === 'GET') {
         const n = tree.nodes.get(downloads.get(dl[1]!) ?? '');
         if (!n) return boxError(res, 404, 'not_found', 'Not Found');
-        const r = rangeOf(req.headers.range, n.size);
-        if (r.status === 416) {
-          res.writeHead(416, { 'content-range': `bytes */${n.size}` }).end();
-          return;
-        }
-        res.writeHead(r.status, {
+        return sendFile(req, res, n, {
           'content-type': 'application/octet-stream',
-          'content-length': r.end - r.start,
-          ...(r.status === 206 ? { 'content-range': `bytes ${r.start}-${r.end - 1}/${n.size}` } : {}),
           'accept-ranges': 'bytes',
           'content-disposition': `attachment;filename="${encodeURIComponent(n.name)}"`,
         });
-        return sendContent(res, n.seed, r.start, r.end, { failAfter: fake.failDownloadsAfter, onWrite: fake.onDownloadWrite });
       }
       boxError(res, 404, 'not_found', 'Not Found');
     },
-  };
-  return fake;
+  });
 }

@@ -3,7 +3,7 @@
 // 1 MiB, so a range served from the wrong offset never matches by accident. Nothing here
 // holds more than one block per seed, whatever the file size.
 import { createHash } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const BLOCK = 1_048_573;
 const blocks = new Map<number, Buffer>();
@@ -106,4 +106,30 @@ export function sendContent(res: ServerResponse, seed: number, start: number, en
   };
   res.on('close', () => (pos = stopAt));
   pump();
+}
+
+/**
+ * Answers a request for a file's bytes the way file hosts do: `Range` honoured (206 with
+ * Content-Range, or 416 with the size), the host's own `headers` added, the body streamed
+ * with backpressure; a HEAD gets the headers alone.
+ */
+export function serveBytes(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: { seed: number; size: number },
+  headers: Record<string, string>,
+  options: SendOptions = {},
+): void {
+  const r = rangeOf(req.headers.range, file.size);
+  if (r.status === 416) {
+    res.writeHead(416, { 'content-range': `bytes */${file.size}` }).end();
+    return;
+  }
+  res.writeHead(r.status, {
+    'content-length': r.end - r.start,
+    ...(r.status === 206 ? { 'content-range': `bytes ${r.start}-${r.end - 1}/${file.size}` } : {}),
+    ...headers,
+  });
+  if (req.method === 'HEAD') return void res.end();
+  sendContent(res, file.seed, r.start, r.end, options);
 }

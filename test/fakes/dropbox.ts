@@ -6,24 +6,11 @@
 // with Retry-After, and 400 plain text for malformed input.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { rangeOf, sendContent } from './content.js';
-import { FakeOAuth, FakeTree, Faults, json, type FakeNode, type LoggedRequest, type ProviderFake, type TreeOptions } from './fake-drive.js';
+import { FakeTree, json, providerFake, type FakeNode, type ProviderFake, type TreeOptions } from './fake-drive.js';
 
 export function dropboxFake(options: TreeOptions = {}): ProviderFake {
   const tree = new FakeTree('', () => `id:${randomBytes(9).toString('base64url')}`).populate(options);
   tree.add('', 'Meeting notes.paper', 'file', 10, 'not-downloadable');
-  const oauth = new FakeOAuth({
-    clientId: 'dropbox-client',
-    clientSecret: 'dropbox-secret',
-    accessTtl: 14_400,
-    refreshRotates: false,
-    refreshSingleUse: false,
-    refreshReturnsRefreshToken: false,
-    offline: (q) => q.get('token_access_type') === 'offline',
-    extra: (kind) => (kind === 'code' ? { scope: 'files.content.read files.metadata.read', account_id: 'dbid:fake', uid: '12345' } : {}),
-  });
-  const faults = new Faults();
-  const requests: LoggedRequest[] = [];
 
   const entry = (n: FakeNode) => {
     const path = pathOf(n);
@@ -59,28 +46,6 @@ export function dropboxFake(options: TreeOptions = {}): ProviderFake {
     json(res, 200, { entries, cursor, has_more: next < all.length });
   }
 
-  function authorized(req: IncomingMessage, res: ServerResponse): boolean {
-    const fault = faults.take();
-    if (fault === 'rate') {
-      json(
-        res,
-        429,
-        { error_summary: 'too_many_requests/..', error: { reason: { '.tag': 'too_many_requests' }, retry_after: Number(faults.retryAfter) } },
-        { 'retry-after': faults.retryAfter },
-      );
-      return false;
-    }
-    if (fault === 'fail') {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error');
-      return false;
-    }
-    const state = oauth.check(req.headers.authorization);
-    if (state === 'ok') return true;
-    const tag = state === 'expired' ? 'expired_access_token' : 'invalid_access_token';
-    json(res, 401, { error_summary: `${tag}/..`, error: { '.tag': tag } });
-    return false;
-  }
-
   function rpcArg(req: IncomingMessage, res: ServerResponse, body: string): Record<string, unknown> | undefined {
     if (!/^application\/json/.test(req.headers['content-type'] ?? '')) {
       res.writeHead(400, { 'content-type': 'text/plain' }).end('Error in call to API function "files/list_folder": Bad HTTP "Content-Type" header');
@@ -94,18 +59,22 @@ export function dropboxFake(options: TreeOptions = {}): ProviderFake {
     }
   }
 
-  const fake: ProviderFake = {
+  return providerFake({
     name: 'dropbox',
-    oauth,
+    title: 'Dropbox',
     tree,
-    requests,
-    rateLimitNext(count = 1, retryAfter = '7') {
-      faults.rateLimited = count;
-      faults.retryAfter = retryAfter;
+    oauth: {
+      clientId: 'dropbox-client',
+      clientSecret: 'dropbox-secret',
+      accessTtl: 14_400,
+      refreshRotates: false,
+      refreshSingleUse: false,
+      refreshReturnsRefreshToken: false,
+      offline: (q) => q.get('token_access_type') === 'offline',
+      extra: (kind) => (kind === 'code' ? { scope: 'files.content.read files.metadata.read', account_id: 'dbid:fake', uid: '12345' } : {}),
     },
-    failNext(count = 1) {
-      faults.failing = count;
-    },
+    authorizePath: '/oauth2/authorize',
+    tokenPath: '/api/oauth2/token',
     env: (base) => ({
       FERRY_DROPBOX_CLIENT_ID: 'dropbox-client',
       FERRY_DROPBOX_CLIENT_SECRET: 'dropbox-secret',
@@ -114,10 +83,21 @@ export function dropboxFake(options: TreeOptions = {}): ProviderFake {
       FERRY_DROPBOX_API_URL: `${base}/dropbox/api`,
       FERRY_DROPBOX_CONTENT_URL: `${base}/dropbox/content`,
     }),
-    handle(req, res, path, url, body) {
-      requests.push({ method: req.method!, path, headers: req.headers });
-      if (path === '/oauth2/authorize' && req.method === 'GET') return oauth.authorize(req, res, url, 'Dropbox');
-      if (path === '/api/oauth2/token' && req.method === 'POST') return oauth.token(req, res, body);
+    refuse: {
+      rateLimited: (res, retryAfter) =>
+        json(
+          res,
+          429,
+          { error_summary: 'too_many_requests/..', error: { reason: { '.tag': 'too_many_requests' }, retry_after: Number(retryAfter) } },
+          { 'retry-after': retryAfter },
+        ),
+      failed: (res) => void res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error'),
+      unauthorized: (res, token) => {
+        const tag = token === 'expired' ? 'expired_access_token' : 'invalid_access_token';
+        json(res, 401, { error_summary: `${tag}/..`, error: { '.tag': tag } });
+      },
+    },
+    api: ({ authorized, sendFile }) => (req, res, path, _url, body) => {
       if (path === '/api/2/files/list_folder' && req.method === 'POST') {
         if (!authorized(req, res)) return;
         const arg = rpcArg(req, res, body);
@@ -169,24 +149,15 @@ export function dropboxFake(options: TreeOptions = {}): ProviderFake {
         if (n.special === 'not-downloadable') {
           return json(res, 409, { error_summary: 'unsupported_file/..', error: { '.tag': 'unsupported_file' } });
         }
-        const r = rangeOf(req.headers.range, n.size);
-        if (r.status === 416) {
-          res.writeHead(416, { 'content-range': `bytes */${n.size}` }).end();
-          return;
-        }
-        res.writeHead(r.status, {
+        return sendFile(req, res, n, {
           'content-type': 'application/octet-stream',
-          'content-length': r.end - r.start,
-          ...(r.status === 206 ? { 'content-range': `bytes ${r.start}-${r.end - 1}/${n.size}` } : {}),
           'accept-ranges': 'bytes',
           etag: 'W/"a1c10ce0dd78"',
           'dropbox-api-result': JSON.stringify(entry(n)).replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0')),
           'set-cookie': 'locale=en; Path=/; Secure',
         });
-        return sendContent(res, n.seed, r.start, r.end, { failAfter: fake.failDownloadsAfter, onWrite: fake.onDownloadWrite });
       }
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Unknown API function');
     },
-  };
-  return fake;
+  });
 }

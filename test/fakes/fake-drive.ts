@@ -1,9 +1,12 @@
 // The pieces every provider fake shares: a folder tree of generated files (ids in the
 // provider's own style), a small OAuth 2 authorization server (codes, PKCE S256 checks,
-// expiring access tokens, refresh tokens that rotate or not as the provider documents), a
-// request log, and switches tests use to make the next calls fail (expired tokens, 429s).
+// expiring access tokens, refresh tokens that rotate or not as the provider documents), and
+// providerFake(), which wires them to a request log, the switches tests use to make the next
+// calls fail (429s, 500s, broken downloads) and the provider's own API routes. Each provider's
+// file keeps only what is its own: ids, endpoints, answer and error shapes.
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveBytes } from './content.js';
 
 export interface FakeNode {
   id: string;
@@ -256,22 +259,96 @@ export interface ProviderFake {
   handle(req: IncomingMessage, res: ServerResponse, path: string, url: URL, body: string): void;
 }
 
-/** Shared switches for the injected failures. */
-export class Faults {
-  rateLimited = 0;
-  retryAfter = '7';
-  failing = 0;
-  take(): 'rate' | 'fail' | undefined {
-    if (this.rateLimited > 0) {
-      this.rateLimited--;
-      return 'rate';
-    }
-    if (this.failing > 0) {
-      this.failing--;
-      return 'fail';
-    }
-    return undefined;
-  }
+export type FakeRoute = (req: IncomingMessage, res: ServerResponse, path: string, url: URL, body: string) => void;
+
+/** What one provider's fake says about itself; providerFake() does the rest. */
+export interface ProviderFakeSpec {
+  name: string;
+  /** The provider as its consent page names it. */
+  title: string;
+  tree: FakeTree;
+  oauth: OAuthOptions;
+  /** The OAuth endpoints, below the provider's prefix on the fakes server. */
+  authorizePath: string;
+  tokenPath: string;
+  env(base: string): Record<string, string>;
+  /** How the provider answers an API call it refuses before reading it, in its own error shapes. */
+  refuse: {
+    rateLimited(res: ServerResponse, retryAfter: string): void;
+    failed(res: ServerResponse): void;
+    unauthorized(res: ServerResponse, token: 'expired' | 'invalid'): void;
+  };
+  /** The provider's API (everything but the OAuth endpoints), built on the shared helpers. */
+  api(helpers: FakeApiHelpers): FakeRoute;
+}
+
+export interface FakeApiHelpers {
+  /** The base URL the fakes are reached at, for the absolute links a provider hands out. */
+  origin(req: IncomingMessage): string;
+  /**
+   * Whether an API call may go on: false when it has been answered already, with an injected
+   * fault (rateLimitNext, failNext) or the provider's refusal of its bearer token.
+   */
+  authorized(req: IncomingMessage, res: ServerResponse): boolean;
+  /** A file's bytes, Range honoured, with the provider's headers and the download switches applied. */
+  sendFile(req: IncomingMessage, res: ServerResponse, node: FakeNode, headers: Record<string, string>): void;
+}
+
+/** A provider fake: its OAuth server, the request log, the failure switches and its API routes. */
+export function providerFake(spec: ProviderFakeSpec): ProviderFake {
+  const oauth = new FakeOAuth(spec.oauth);
+  const requests: LoggedRequest[] = [];
+  let rateLimited = 0;
+  let retryAfter = '7';
+  let failing = 0;
+  let base = '';
+
+  const fake: ProviderFake = {
+    name: spec.name,
+    oauth,
+    tree: spec.tree,
+    requests,
+    rateLimitNext(count = 1, after = '7') {
+      rateLimited = count;
+      retryAfter = after;
+    },
+    failNext(count = 1) {
+      failing = count;
+    },
+    env: (b) => {
+      base = b;
+      return spec.env(b);
+    },
+    handle(req, res, path, url, body) {
+      requests.push({ method: req.method!, path, headers: req.headers });
+      if (path === spec.authorizePath && req.method === 'GET') return oauth.authorize(req, res, url, spec.title);
+      if (path === spec.tokenPath && req.method === 'POST') return oauth.token(req, res, body);
+      api(req, res, path, url, body);
+    },
+  };
+
+  const api = spec.api({
+    origin: (req) => base || `http://${req.headers.host}`,
+    authorized(req, res) {
+      if (rateLimited > 0) {
+        rateLimited--;
+        spec.refuse.rateLimited(res, retryAfter);
+        return false;
+      }
+      if (failing > 0) {
+        failing--;
+        spec.refuse.failed(res);
+        return false;
+      }
+      const token = oauth.check(req.headers.authorization);
+      if (token === 'ok') return true;
+      spec.refuse.unauthorized(res, token);
+      return false;
+    },
+    sendFile: (req, res, node, headers) =>
+      serveBytes(req, res, node, headers, { failAfter: fake.failDownloadsAfter, onWrite: fake.onDownloadWrite }),
+  });
+  return fake;
 }
 
 export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -5,9 +5,8 @@
 // "errors": [{"domain", "reason"}], "status"}}: 401 authError, 403 userRateLimitExceeded,
 // 404 notFound, 403 fileNotDownloadable for Google Docs.
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { rangeOf, sendContent } from './content.js';
-import { FakeOAuth, FakeTree, Faults, json, type FakeNode, type LoggedRequest, type ProviderFake, type TreeOptions } from './fake-drive.js';
+import type { ServerResponse } from 'node:http';
+import { FakeTree, json, providerFake, type FakeNode, type ProviderFake, type TreeOptions } from './fake-drive.js';
 
 const FOLDER = 'application/vnd.google-apps.folder';
 
@@ -18,18 +17,6 @@ function googleError(res: ServerResponse, code: number, reason: string, message:
 export function googleDriveFake(options: TreeOptions = {}): ProviderFake {
   const tree = new FakeTree('root-folder-id', () => randomBytes(21).toString('base64url').slice(0, 28)).populate(options);
   tree.add('root-folder-id', 'Budget 2026', 'file', 0, 'application/vnd.google-apps.spreadsheet');
-  const oauth = new FakeOAuth({
-    clientId: 'google-client.apps.googleusercontent.com',
-    clientSecret: 'google-secret',
-    accessTtl: 3599,
-    refreshRotates: false,
-    refreshSingleUse: false,
-    refreshReturnsRefreshToken: false,
-    offline: (q) => q.get('access_type') === 'offline',
-    extra: () => ({ scope: 'https://www.googleapis.com/auth/drive.readonly', token_type: 'Bearer' }),
-  });
-  const faults = new Faults();
-  const requests: LoggedRequest[] = [];
 
   const resource = (n: FakeNode, fields: string | null) => {
     const full: Record<string, unknown> = {
@@ -45,40 +32,22 @@ export function googleDriveFake(options: TreeOptions = {}): ProviderFake {
   };
   const lookup = (id: string) => (id === 'root' ? tree.nodes.get(tree.rootId) : tree.nodes.get(id));
 
-  function authorized(req: IncomingMessage, res: ServerResponse): boolean {
-    const fault = faults.take();
-    if (fault === 'rate') {
-      googleError(res, 403, 'userRateLimitExceeded', 'User Rate Limit Exceeded', 'PERMISSION_DENIED', { 'retry-after': faults.retryAfter });
-      return false;
-    }
-    if (fault === 'fail') {
-      googleError(res, 500, 'backendError', 'Backend Error', 'INTERNAL');
-      return false;
-    }
-    if (oauth.check(req.headers.authorization) === 'ok') return true;
-    json(res, 401, {
-      error: {
-        code: 401,
-        message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
-        errors: [{ message: 'Invalid Credentials', domain: 'global', reason: 'authError', location: 'Authorization', locationType: 'header' }],
-        status: 'UNAUTHENTICATED',
-      },
-    }, { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' });
-    return false;
-  }
-
-  const fake: ProviderFake = {
+  return providerFake({
     name: 'google-drive',
-    oauth,
+    title: 'Google',
     tree,
-    requests,
-    rateLimitNext(count = 1, retryAfter = '7') {
-      faults.rateLimited = count;
-      faults.retryAfter = retryAfter;
+    oauth: {
+      clientId: 'google-client.apps.googleusercontent.com',
+      clientSecret: 'google-secret',
+      accessTtl: 3599,
+      refreshRotates: false,
+      refreshSingleUse: false,
+      refreshReturnsRefreshToken: false,
+      offline: (q) => q.get('access_type') === 'offline',
+      extra: () => ({ scope: 'https://www.googleapis.com/auth/drive.readonly', token_type: 'Bearer' }),
     },
-    failNext(count = 1) {
-      faults.failing = count;
-    },
+    authorizePath: '/o/oauth2/v2/auth',
+    tokenPath: '/token',
     env: (base) => ({
       FERRY_GOOGLE_DRIVE_CLIENT_ID: 'google-client.apps.googleusercontent.com',
       FERRY_GOOGLE_DRIVE_CLIENT_SECRET: 'google-secret',
@@ -86,11 +55,22 @@ export function googleDriveFake(options: TreeOptions = {}): ProviderFake {
       FERRY_GOOGLE_DRIVE_TOKEN_URL: `${base}/google/token`,
       FERRY_GOOGLE_DRIVE_API_URL: `${base}/google/api`,
     }),
-    handle(req, res, path, url, body) {
-      requests.push({ method: req.method!, path, headers: req.headers });
+    refuse: {
+      rateLimited: (res, retryAfter) =>
+        googleError(res, 403, 'userRateLimitExceeded', 'User Rate Limit Exceeded', 'PERMISSION_DENIED', { 'retry-after': retryAfter }),
+      failed: (res) => googleError(res, 500, 'backendError', 'Backend Error', 'INTERNAL'),
+      unauthorized: (res) =>
+        json(res, 401, {
+          error: {
+            code: 401,
+            message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+            errors: [{ message: 'Invalid Credentials', domain: 'global', reason: 'authError', location: 'Authorization', locationType: 'header' }],
+            status: 'UNAUTHENTICATED',
+          },
+        }, { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' }),
+    },
+    api: ({ authorized, sendFile }) => (req, res, path, url) => {
       const q = url.searchParams;
-      if (path === '/o/oauth2/v2/auth' && req.method === 'GET') return oauth.authorize(req, res, url, 'Google');
-      if (path === '/token' && req.method === 'POST') return oauth.token(req, res, body);
       if (path === '/api/drive/v3/files' && req.method === 'GET') {
         if (!authorized(req, res)) return;
         const m = /^'([^']+)' in parents and trashed = false$/.exec(q.get('q') ?? '');
@@ -119,22 +99,9 @@ export function googleDriveFake(options: TreeOptions = {}): ProviderFake {
         if (n.kind === 'folder' || n.special) {
           return googleError(res, 403, 'fileNotDownloadable', 'Only files with binary content can be downloaded. Use Export with Docs Editors files.', 'PERMISSION_DENIED');
         }
-        const r = rangeOf(req.headers.range, n.size);
-        if (r.status === 416) {
-          res.writeHead(416, { 'content-range': `bytes */${n.size}` }).end();
-          return;
-        }
-        res.writeHead(r.status, {
-          'content-type': n.mimeType,
-          'content-length': r.end - r.start,
-          ...(r.status === 206 ? { 'content-range': `bytes ${r.start}-${r.end - 1}/${n.size}` } : {}),
-          'x-goog-hash': 'crc32c=AAAAAA==',
-          'set-cookie': 'NID=fake; Path=/',
-        });
-        return sendContent(res, n.seed, r.start, r.end, { failAfter: fake.failDownloadsAfter, onWrite: fake.onDownloadWrite });
+        return sendFile(req, res, n, { 'content-type': n.mimeType, 'x-goog-hash': 'crc32c=AAAAAA==', 'set-cookie': 'NID=fake; Path=/' });
       }
       googleError(res, 404, 'notFound', 'Not Found', 'NOT_FOUND');
     },
-  };
-  return fake;
+  });
 }

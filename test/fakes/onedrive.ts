@@ -5,9 +5,8 @@
 // tokens rotate. Errors: {"error": {"code", "message", "innerError"}}: 401
 // InvalidAuthenticationToken, 404 itemNotFound, 429 activityLimitReached with Retry-After.
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { rangeOf, sendContent } from './content.js';
-import { FakeOAuth, FakeTree, Faults, json, type FakeNode, type LoggedRequest, type ProviderFake, type TreeOptions } from './fake-drive.js';
+import type { ServerResponse } from 'node:http';
+import { FakeTree, json, providerFake, type FakeNode, type ProviderFake, type TreeOptions } from './fake-drive.js';
 
 function graphError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) {
   json(res, status, { error: { code, message, innerError: { date: new Date().toISOString(), 'request-id': randomBytes(8).toString('hex') } } }, headers);
@@ -16,20 +15,7 @@ function graphError(res: ServerResponse, status: number, code: string, message: 
 export function oneDriveFake(options: TreeOptions = {}): ProviderFake {
   const tree = new FakeTree('01ROOTFAKEROOTFAKEROOTFAKEROOT', (n) => `01FAKE${String(n).padStart(6, '0')}${randomBytes(6).toString('hex').toUpperCase()}`).populate(options);
   tree.add(tree.rootId, 'Notebook', 'file', 0, 'package');
-  const oauth = new FakeOAuth({
-    clientId: '00000000-0000-0000-0000-0000000fa4e0',
-    clientSecret: 'onedrive-secret',
-    accessTtl: 3599,
-    refreshRotates: true,
-    refreshSingleUse: false,
-    refreshReturnsRefreshToken: true,
-    offline: (q) => (q.get('scope') ?? '').split(' ').includes('offline_access'),
-    extra: () => ({ token_type: 'Bearer', scope: 'Files.Read', ext_expires_in: 3599 }),
-  });
-  const faults = new Faults();
-  const requests: LoggedRequest[] = [];
   const downloads = new Map<string, string>();
-  let base = '';
 
   const item = (n: FakeNode) => ({
     id: n.id,
@@ -41,50 +27,38 @@ export function oneDriveFake(options: TreeOptions = {}): ProviderFake {
   const select = (o: Record<string, unknown>, fields: string | null) =>
     fields ? Object.fromEntries(Object.entries(o).filter(([k]) => fields.split(',').includes(k))) : o;
 
-  function authorized(req: IncomingMessage, res: ServerResponse): boolean {
-    const fault = faults.take();
-    if (fault === 'rate') {
-      graphError(res, 429, 'activityLimitReached', 'The request has been throttled', { 'retry-after': faults.retryAfter });
-      return false;
-    }
-    if (fault === 'fail') {
-      graphError(res, 500, 'generalException', 'An unspecified error has occurred.');
-      return false;
-    }
-    const state = oauth.check(req.headers.authorization);
-    if (state === 'ok') return true;
-    graphError(res, 401, 'InvalidAuthenticationToken', state === 'expired' ? 'Access token has expired or is not yet valid.' : 'IDX14100: JWT is not well formed.');
-    return false;
-  }
-
-  const fake: ProviderFake = {
+  return providerFake({
     name: 'onedrive',
-    oauth,
+    title: 'Microsoft',
     tree,
-    requests,
-    rateLimitNext(count = 1, retryAfter = '7') {
-      faults.rateLimited = count;
-      faults.retryAfter = retryAfter;
+    oauth: {
+      clientId: '00000000-0000-0000-0000-0000000fa4e0',
+      clientSecret: 'onedrive-secret',
+      accessTtl: 3599,
+      refreshRotates: true,
+      refreshSingleUse: false,
+      refreshReturnsRefreshToken: true,
+      offline: (q) => (q.get('scope') ?? '').split(' ').includes('offline_access'),
+      extra: () => ({ token_type: 'Bearer', scope: 'Files.Read', ext_expires_in: 3599 }),
     },
-    failNext(count = 1) {
-      faults.failing = count;
+    authorizePath: '/common/oauth2/v2.0/authorize',
+    tokenPath: '/common/oauth2/v2.0/token',
+    env: (base) => ({
+      FERRY_ONEDRIVE_CLIENT_ID: '00000000-0000-0000-0000-0000000fa4e0',
+      FERRY_ONEDRIVE_CLIENT_SECRET: 'onedrive-secret',
+      FERRY_ONEDRIVE_AUTH_URL: `${base}/microsoft/common/oauth2/v2.0/authorize`,
+      FERRY_ONEDRIVE_TOKEN_URL: `${base}/microsoft/common/oauth2/v2.0/token`,
+      FERRY_ONEDRIVE_API_URL: `${base}/microsoft/graph/v1.0`,
+    }),
+    refuse: {
+      rateLimited: (res, retryAfter) => graphError(res, 429, 'activityLimitReached', 'The request has been throttled', { 'retry-after': retryAfter }),
+      failed: (res) => graphError(res, 500, 'generalException', 'An unspecified error has occurred.'),
+      unauthorized: (res, token) =>
+        graphError(res, 401, 'InvalidAuthenticationToken', token === 'expired' ? 'Access token has expired or is not yet valid.' : 'IDX14100: JWT is not well formed.'),
     },
-    env: (b) => {
-      base = b;
-      return {
-        FERRY_ONEDRIVE_CLIENT_ID: '00000000-0000-0000-0000-0000000fa4e0',
-        FERRY_ONEDRIVE_CLIENT_SECRET: 'onedrive-secret',
-        FERRY_ONEDRIVE_AUTH_URL: `${b}/microsoft/common/oauth2/v2.0/authorize`,
-        FERRY_ONEDRIVE_TOKEN_URL: `${b}/microsoft/common/oauth2/v2.0/token`,
-        FERRY_ONEDRIVE_API_URL: `${b}/microsoft/graph/v1.0`,
-      };
-    },
-    handle(req, res, path, url, body) {
-      requests.push({ method: req.method!, path, headers: req.headers });
-      const origin = base || `http://${req.headers.host}`;
+    api: ({ origin: originOf, authorized, sendFile }) => (req, res, path, url) => {
+      const origin = originOf(req);
       const q = url.searchParams;
-      if (path === '/common/oauth2/v2.0/authorize' && req.method === 'GET') return oauth.authorize(req, res, url, 'Microsoft');
-      if (path === '/common/oauth2/v2.0/token' && req.method === 'POST') return oauth.token(req, res, body);
       const children = /^\/graph\/v1\.0\/me\/drive\/(?:root|items\/([^/]+))\/children$/.exec(path);
       if (children && req.method === 'GET') {
         if (!authorized(req, res)) return;
@@ -123,23 +97,14 @@ export function oneDriveFake(options: TreeOptions = {}): ProviderFake {
         if (req.headers.authorization) return graphError(res, 401, 'unauthenticated', 'Authorization header is not allowed on a pre-authenticated URL.');
         const n = tree.nodes.get(downloads.get(dl[1]!) ?? '');
         if (!n) return graphError(res, 404, 'itemNotFound', 'The download link has expired.');
-        const r = rangeOf(req.headers.range, n.size);
-        if (r.status === 416) {
-          res.writeHead(416, { 'content-range': `bytes */${n.size}` }).end();
-          return;
-        }
-        res.writeHead(r.status, {
+        return sendFile(req, res, n, {
           'content-type': n.mimeType,
-          'content-length': r.end - r.start,
-          ...(r.status === 206 ? { 'content-range': `bytes ${r.start}-${r.end - 1}/${n.size}` } : {}),
           'accept-ranges': 'bytes',
           etag: `"{${n.id}},1"`,
           'set-cookie': 'FedAuth=fake; path=/; HttpOnly',
         });
-        return sendContent(res, n.seed, r.start, r.end, { failAfter: fake.failDownloadsAfter, onWrite: fake.onDownloadWrite });
       }
       graphError(res, 400, 'BadRequest', 'Unsupported segment type.');
     },
-  };
-  return fake;
+  });
 }

@@ -11,7 +11,7 @@
 //   /origin/stall/<seed>/<size>/<after>/<name> headers for the whole file, `after` bytes, then silence
 //   /origin/status/<code>                     that status (429 with Retry-After: 9)
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { rangeOf, sendContent, type SendOptions } from './content.js';
+import { serveBytes, type SendOptions } from './content.js';
 import type { LoggedRequest } from './fake-drive.js';
 
 const TYPES: Record<string, string> = { pdf: 'application/pdf', txt: 'text/plain; charset=utf-8', bin: 'application/octet-stream', jpg: 'image/jpeg' };
@@ -31,16 +31,9 @@ export function originFake(): OriginFake {
       requests.push({ method: req.method!, path: path + url.search, headers: req.headers });
       const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
       const serveFile = (seed: number, size: number, name: string, options: SendOptions = {}) => {
-        const r = rangeOf(req.headers.range, size);
-        if (r.status === 416) {
-          res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
-          return;
-        }
         const ext = /\.([a-z]+)$/.exec(name)?.[1] ?? 'bin';
-        res.writeHead(r.status, {
+        const headers = {
           'content-type': TYPES[ext] ?? 'application/octet-stream',
-          'content-length': r.end - r.start,
-          ...(r.status === 206 ? { 'content-range': `bytes ${r.start}-${r.end - 1}/${size}` } : {}),
           'accept-ranges': 'bytes',
           etag: `"${seed}-${size}"`,
           'last-modified': 'Wed, 21 Oct 2026 07:28:00 GMT',
@@ -48,12 +41,8 @@ export function originFake(): OriginFake {
           'set-cookie': 'session=origin-secret; Path=/; HttpOnly',
           'www-authenticate': 'Basic realm="origin"',
           'x-origin-internal': 'do-not-forward',
-        });
-        if (req.method === 'HEAD') {
-          res.end();
-          return;
-        }
-        sendContent(res, seed, r.start, r.end, { onWrite: fake.onWrite, ...options });
+        };
+        serveBytes(req, res, { seed, size }, headers, { onWrite: fake.onWrite, ...options });
       };
       const [kind, ...rest] = parts;
       if (kind === 'files' && rest.length === 3) return serveFile(Number(rest[0]), Number(rest[1]), rest[2]!);

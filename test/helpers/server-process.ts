@@ -1,8 +1,8 @@
 // Runs `src/node.ts` as its own process, as `npm start` does, so tests can watch its output,
 // exit code and memory (VmRSS from /proc) without the test runner's own heap in the way.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { rssBytes } from './transfer.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -51,10 +51,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     child,
     url,
     output: () => out,
-    rssBytes() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-    },
+    rssBytes: () => rssBytes(child.pid!),
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

@@ -89,42 +89,6 @@ export function s3Client(endpoint: string) {
   return createS3Client({ endpoint, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true });
 }
 
-export const nodeS3: TargetFactory = async (env = {}) => {
-  const { bucket, endpoint } = await newBucket();
-  const ferry = await startFerry(
-    {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      S3_BUCKET: bucket,
-      S3_ENDPOINT: endpoint,
-      S3_REGION: 'us-east-1',
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
-      S3_FORCE_PATH_STYLE: 'true',
-      FERRY_KEYS: testKey(),
-      FERRY_APPS: TEST_APPS,
-      ...env,
-    },
-    { log: quiet, requestLog: quiet },
-  );
-  const client = s3Client(endpoint);
-  const store = new S3Store({ client, bucket });
-  return {
-    name: 'node+s3',
-    url: ferry.url,
-    store,
-    residue: async () => {
-      const keys: string[] = [];
-      for await (const o of store.list('')) keys.push(o.key);
-      return keys;
-    },
-    close: async () => {
-      await ferry.close();
-      client.destroy();
-    },
-  };
-};
-
 /** The S3 variables that point a server at a bucket of the loopback s3rver. */
 export function s3Vars(bucket: string, endpoint: string): Record<string, string> {
   return {
@@ -137,14 +101,13 @@ export function s3Vars(bucket: string, endpoint: string): Record<string, string>
   };
 }
 
-export const workerdS3: TargetFactory = async (env = {}) => {
-  const { bucket, endpoint } = await newBucket();
-  const worker = await startWorkerd({ ...s3Vars(bucket, endpoint), FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS, ...env });
+/** A server over a bucket of the loopback s3rver, with the bucket seen directly beside it. */
+function s3Target(name: string, server: { url: string; close(): Promise<void> }, bucket: string, endpoint: string): Target {
   const client = s3Client(endpoint);
   const store = new S3Store({ client, bucket });
   return {
-    name: 'workerd+s3',
-    url: worker.url,
+    name,
+    url: server.url,
     store,
     residue: async () => {
       const keys: string[] = [];
@@ -152,10 +115,25 @@ export const workerdS3: TargetFactory = async (env = {}) => {
       return keys;
     },
     close: async () => {
-      await worker.dispose();
+      await server.close();
       client.destroy();
     },
   };
+}
+
+export const nodeS3: TargetFactory = async (env = {}) => {
+  const { bucket, endpoint } = await newBucket();
+  const ferry = await startFerry(
+    { PORT: '0', HOST: '127.0.0.1', ...s3Vars(bucket, endpoint), FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS, ...env },
+    { log: quiet, requestLog: quiet },
+  );
+  return s3Target('node+s3', ferry, bucket, endpoint);
+};
+
+export const workerdS3: TargetFactory = async (env = {}) => {
+  const { bucket, endpoint } = await newBucket();
+  const worker = await startWorkerd({ ...s3Vars(bucket, endpoint), FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS, ...env });
+  return s3Target('workerd+s3', { url: worker.url, close: () => worker.dispose() }, bucket, endpoint);
 };
 
 export const targets: [string, TargetFactory][] = [

@@ -2,9 +2,7 @@
 // another from a link go from the (loopback fake) origin through a real Ferry process to the
 // client, and Ferry's store and data directory receive nothing while its resident memory stays
 // bounded by a constant, not by the file size.
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,27 +10,10 @@ import { sha256Of } from '../fakes/content.js';
 import { startFakes, type Fakes } from '../fakes/server.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { TEST_APP, testKey } from '../helpers/targets.js';
+import { sampleRss, streamDownload } from '../helpers/transfer.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 256 * MiB + 12_345;
-
-function streamDownload(url: string): Promise<{ status: number; size: number; sha256: string }> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    request({ host: u.hostname, port: u.port, path: u.pathname + u.search }, (res) => {
-      const h = createHash('sha256');
-      let size = 0;
-      res.on('data', (d: Buffer) => {
-        size += d.length;
-        h.update(d);
-      });
-      res.on('end', () => resolve({ status: res.statusCode!, size, sha256: h.digest('hex') }));
-      res.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
-}
 
 /** Every file (not directory) under `dir`, with its size. */
 function filesUnder(dir: string): { path: string; size: number }[] {
@@ -87,26 +68,22 @@ describe('remote picks are never stored', () => {
     // Warm up (JIT, first connections) before the baseline.
     for (let i = 0; i < 3; i++) await streamDownload((await pick({ source: 'dropbox', account, id: small.id })).url);
     const filesBefore = filesUnder(dataDir);
-    const baseline = server.rssBytes();
-    let peak = baseline;
     let filesDuring = 0;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, server.rssBytes());
-      filesDuring = Math.max(filesDuring, filesUnder(dataDir).length);
-    }, 50);
-    try {
-      const fromAccount = await pick({ source: 'dropbox', account, id: big.id });
-      expect(fromAccount.size).toBe(SIZE);
-      const down = await streamDownload(fromAccount.url);
-      expect(down).toEqual({ status: 200, size: SIZE, sha256: sha256Of(big.seed, SIZE) });
+    const { baseline, peak } = await sampleRss(
+      () => server.rssBytes(),
+      async () => {
+        const fromAccount = await pick({ source: 'dropbox', account, id: big.id });
+        expect(fromAccount.size).toBe(SIZE);
+        const down = await streamDownload(fromAccount.url);
+        expect(down).toEqual({ status: 200, size: SIZE, sha256: sha256Of(big.seed, SIZE) });
 
-      const fromLink = await pick({ source: 'url', url: `${fakes.url}/origin/files/77/${SIZE}/big-link.bin` });
-      expect(fromLink.size).toBe(SIZE);
-      const linkDown = await streamDownload(fromLink.url);
-      expect(linkDown).toEqual({ status: 200, size: SIZE, sha256: sha256Of(77, SIZE) });
-    } finally {
-      clearInterval(sampler);
-    }
+        const fromLink = await pick({ source: 'url', url: `${fakes.url}/origin/files/77/${SIZE}/big-link.bin` });
+        expect(fromLink.size).toBe(SIZE);
+        const linkDown = await streamDownload(fromLink.url);
+        expect(linkDown).toEqual({ status: 200, size: SIZE, sha256: sha256Of(77, SIZE) });
+      },
+      () => (filesDuring = Math.max(filesDuring, filesUnder(dataDir).length)),
+    );
     console.info(`never-stored: RSS baseline ${(baseline / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB for 2 × ${(SIZE / MiB).toFixed(0)} MiB`);
     expect(peak - baseline).toBeLessThan(64 * MiB);
     // Nothing was written: no object, no temp file, no new file of any kind in the data directory.

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/errors.js';
-import { pkcePair } from '../../src/sources/provider-http.js';
+import { pkcePair } from '../../src/sources/oauth.js';
 import { accountSource, buildSources } from '../../src/sources/registry.js';
 import type { AccountSource, ProviderTokens } from '../../src/sources/types.js';
 import { sha256Of, slice } from '../fakes/content.js';

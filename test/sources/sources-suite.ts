@@ -361,6 +361,16 @@ export function describeSourcesApi(name: string, makeTarget: TargetFactory) {
         expect(wrongType.status).toBe(415);
       });
 
+      it('lets the app rename a pick, checking the name like an upload', async () => {
+        const p = await pickOk({ source: 'url', url: link(24, 1000, 'scan.bin'), filename: 'receipt 2026.pdf' });
+        expect(p.filename).toBe('receipt 2026.pdf');
+        const res = await fetch(p.url, { method: 'HEAD' });
+        expect(res.headers.get('content-disposition')).toContain(`filename="receipt 2026.pdf"`);
+        for (const filename of ['../etc/passwd', 'a\r\nb', 42]) {
+          expect(await errorCode(await pick({ source: 'url', url: link(24, 1000, 'scan.bin'), filename }))).toBe('invalid_filename');
+        }
+      });
+
       it('opens a pick only for its own app, unchanged, before it expires', async () => {
         const p = await pickOk({ source: 'url', url: link(25, 10, 'a.txt') }, `${key}&ttl=1`);
         expect(Date.parse(p.expiresAt) - Date.parse(p.createdAt)).toBe(1000);

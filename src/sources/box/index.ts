@@ -5,15 +5,12 @@
 // /files/{id}/content, which answers 302 to a download URL fetched without the bearer token,
 // `Range` passed through.
 import { FerryError } from '../../errors.js';
-import { bearer, call, callJson, downloadAnswer, followDownload, tokenRequest, withQuery, type ProviderHttp } from '../provider-http.js';
-import type { AccountSource, Fetch, ProviderTokens, RemoteFile } from '../types.js';
+import { oauthMethods, type OAuthClient, type OAuthFlow } from '../oauth.js';
+import { accountTokens, bearer, download, getJson, withQuery, type ProviderHttp } from '../provider-http.js';
+import type { AccountSource, Fetch, RemoteFile } from '../types.js';
 import { readError, toListItem, type BoxItem, type BoxItems } from './adapter.js';
 
-export interface BoxConfig {
-  clientId: string;
-  clientSecret: string;
-  authUrl: string;
-  tokenUrl: string;
+export interface BoxConfig extends OAuthClient {
   apiUrl: string;
 }
 
@@ -26,43 +23,22 @@ export const BOX_DEFAULTS = {
 export const BOX_SCOPES = 'root_readonly';
 const FIELDS = 'id,type,name,size,modified_at';
 
+const OAUTH: OAuthFlow = {
+  // Box documents no PKCE: no challenge goes out, and the client secret alone authenticates
+  // the exchange.
+  pkce: false,
+  scope: BOX_SCOPES,
+  // Refresh tokens are single-use: every refresh answers a new one, which replaces the spent
+  // one in the tokens handed back, so the next account token carries it (session.ts).
+};
+
 export function boxSource(config: BoxConfig, fetch: Fetch, now: () => Date): AccountSource {
   const http: ProviderHttp = { title: 'Box', fetch, now, readError };
 
   return {
     name: 'box',
     title: 'Box',
-    pkce: false,
-
-    authorizationUrl({ redirectUri, state }) {
-      return withQuery(config.authUrl, {
-        response_type: 'code',
-        client_id: config.clientId,
-        redirect_uri: redirectUri,
-        state,
-        scope: BOX_SCOPES,
-      });
-    },
-
-    exchangeCode({ code, redirectUri }) {
-      return tokenRequest(http, config.tokenUrl, {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: redirectUri,
-        client_id: config.clientId,
-        client_secret: config.clientSecret,
-      });
-    },
-
-    refresh(tokens) {
-      if (!tokens.refresh) throw new FerryError('source_auth_expired', 'The Box connection has expired; connect again.');
-      return tokenRequest(
-        http,
-        config.tokenUrl,
-        { grant_type: 'refresh_token', refresh_token: tokens.refresh, client_id: config.clientId, client_secret: config.clientSecret },
-        tokens,
-      );
-    },
+    ...oauthMethods(http, config, OAUTH),
 
     async list(tokens, { folder, cursor, signal }) {
       const url = withQuery(`${config.apiUrl}/folders/${boxId(folder || '0')}/items`, {
@@ -71,7 +47,7 @@ export function boxSource(config: BoxConfig, fetch: Fetch, now: () => Date): Acc
         usemarker: 'true',
         marker: cursor || undefined,
       });
-      const page = await callJson<BoxItems>(http, url, { headers: bearer(tokens), signal });
+      const page = await getJson<BoxItems>(http, tokens, url, signal);
       return {
         items: (Array.isArray(page.entries) ? page.entries : []).map(toListItem).filter((i) => i !== undefined),
         cursor: typeof page.next_marker === 'string' && page.next_marker ? page.next_marker : null,
@@ -80,27 +56,16 @@ export function boxSource(config: BoxConfig, fetch: Fetch, now: () => Date): Acc
 
     async metadata(tokens, id, signal): Promise<RemoteFile> {
       const url = withQuery(`${config.apiUrl}/files/${boxId(id)}`, { fields: FIELDS });
-      const item = toListItem(await callJson<BoxItem>(http, url, { headers: bearer(need(tokens)), signal }));
+      const item = toListItem(await getJson<BoxItem>(http, accountTokens(http, tokens), url, signal));
       if (!item) throw new FerryError('origin_rejected', 'Box cannot download that item.');
       return item;
     },
 
-    async open(tokens, id, { range, signal }) {
+    open(tokens, id, { range, signal }) {
       const url = `${config.apiUrl}/files/${boxId(id)}/content`;
-      const first = await call(
-        http,
-        url,
-        { headers: { ...bearer(need(tokens)), ...(range ? { range } : {}) }, signal },
-        (s) => s === 200 || s === 206 || s === 302 || s === 416,
-      );
-      return downloadAnswer(http, await followDownload(http, first, url, range, signal), range);
+      return download(http, url, { headers: bearer(accountTokens(http, tokens)), range, signal, redirects: true });
     },
   };
-}
-
-function need(tokens: ProviderTokens | undefined): ProviderTokens {
-  if (!tokens) throw new FerryError('invalid_account', 'Box needs a connected account.');
-  return tokens;
 }
 
 function boxId(id: string): string {

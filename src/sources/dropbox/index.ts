@@ -5,15 +5,12 @@
 // Dropbox-API-Arg header and `Range` passed through.
 import { FerryError } from '../../errors.js';
 import { mediaType } from '../../file-names.js';
-import { bearer, call, callJson, downloadAnswer, tokenRequest, withQuery, type ProviderHttp } from '../provider-http.js';
+import { oauthMethods, type OAuthClient, type OAuthFlow } from '../oauth.js';
+import { accountTokens, bearer, callJson, download, type ProviderHttp } from '../provider-http.js';
 import type { AccountSource, Fetch, ProviderTokens, RemoteFile } from '../types.js';
 import { headerSafeJson, readError, toListItem, type DropboxEntry, type DropboxListFolderResult } from './adapter.js';
 
-export interface DropboxConfig {
-  clientId: string;
-  clientSecret: string;
-  authUrl: string;
-  tokenUrl: string;
+export interface DropboxConfig extends OAuthClient {
   apiUrl: string;
   contentUrl: string;
 }
@@ -27,6 +24,13 @@ export const DROPBOX_DEFAULTS = {
 
 export const DROPBOX_SCOPES = 'files.metadata.read files.content.read';
 const PAGE_SIZE = 200;
+
+const OAUTH: OAuthFlow = {
+  pkce: true,
+  scope: DROPBOX_SCOPES,
+  // Without it Dropbox issues only a short-lived access token and no refresh token.
+  authorizeParams: { token_access_type: 'offline' },
+};
 
 export function dropboxSource(config: DropboxConfig, fetch: Fetch, now: () => Date): AccountSource {
   const http: ProviderHttp = { title: 'Dropbox', fetch, now, readError };
@@ -42,41 +46,7 @@ export function dropboxSource(config: DropboxConfig, fetch: Fetch, now: () => Da
   return {
     name: 'dropbox',
     title: 'Dropbox',
-    pkce: true,
-
-    authorizationUrl({ redirectUri, state, codeChallenge }) {
-      return withQuery(config.authUrl, {
-        client_id: config.clientId,
-        response_type: 'code',
-        redirect_uri: redirectUri,
-        state,
-        token_access_type: 'offline',
-        scope: DROPBOX_SCOPES,
-        code_challenge: codeChallenge,
-        code_challenge_method: codeChallenge ? 'S256' : undefined,
-      });
-    },
-
-    exchangeCode({ code, redirectUri, codeVerifier }) {
-      return tokenRequest(http, config.tokenUrl, {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: redirectUri,
-        client_id: config.clientId,
-        client_secret: config.clientSecret,
-        code_verifier: codeVerifier,
-      });
-    },
-
-    refresh(tokens) {
-      if (!tokens.refresh) throw new FerryError('source_auth_expired', 'The Dropbox connection has expired; connect again.');
-      return tokenRequest(
-        http,
-        config.tokenUrl,
-        { grant_type: 'refresh_token', refresh_token: tokens.refresh, client_id: config.clientId, client_secret: config.clientSecret },
-        tokens,
-      );
-    },
+    ...oauthMethods(http, config, OAUTH),
 
     async list(tokens, { folder, cursor, signal }) {
       const result = cursor
@@ -95,31 +65,21 @@ export function dropboxSource(config: DropboxConfig, fetch: Fetch, now: () => Da
     },
 
     async metadata(tokens, id, signal): Promise<RemoteFile> {
-      const entry = await rpc<DropboxEntry>(need(tokens), '/2/files/get_metadata', { path: filePath(id) }, signal);
+      const entry = await rpc<DropboxEntry>(accountTokens(http, tokens), '/2/files/get_metadata', { path: filePath(id) }, signal);
       const item = toListItem(entry);
       if (!item) throw new FerryError('origin_rejected', 'Dropbox cannot download that item.');
       return { ...item, type: item.kind === 'file' ? mediaType(null, item.name) : null };
     },
 
-    async open(tokens, id, { range, signal }) {
-      const res = await call(
-        http,
-        `${config.contentUrl}/2/files/download`,
-        {
-          method: 'POST',
-          headers: { ...bearer(need(tokens)), 'dropbox-api-arg': headerSafeJson({ path: filePath(id) }), ...(range ? { range } : {}) },
-          signal,
-        },
-        (s) => s === 200 || s === 206 || s === 416,
-      );
-      return downloadAnswer(http, res, range);
+    open(tokens, id, { range, signal }) {
+      return download(http, `${config.contentUrl}/2/files/download`, {
+        method: 'POST',
+        headers: { ...bearer(accountTokens(http, tokens)), 'dropbox-api-arg': headerSafeJson({ path: filePath(id) }) },
+        range,
+        signal,
+      });
     },
   };
-}
-
-function need(tokens: ProviderTokens | undefined): ProviderTokens {
-  if (!tokens) throw new FerryError('invalid_account', 'Dropbox needs a connected account.');
-  return tokens;
 }
 
 /** "" is the root; otherwise an id ("id:…") or a path ("/…"), as Dropbox accepts both. */

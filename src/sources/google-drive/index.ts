@@ -3,15 +3,12 @@
 // files.list with q="'<folder>' in parents and trashed = false" and pageToken; metadata is
 // files.get with `fields`; bytes are files.get with alt=media and `Range` passed through.
 import { FerryError } from '../../errors.js';
-import { bearer, call, callJson, downloadAnswer, tokenRequest, withQuery, type ProviderHttp } from '../provider-http.js';
-import type { AccountSource, Fetch, ProviderTokens, RemoteFile } from '../types.js';
+import { oauthMethods, type OAuthClient, type OAuthFlow } from '../oauth.js';
+import { accountTokens, bearer, download, getJson, withQuery, type ProviderHttp } from '../provider-http.js';
+import type { AccountSource, Fetch, RemoteFile } from '../types.js';
 import { readError, toListItem, type DriveFile, type DriveFileList } from './adapter.js';
 
-export interface GoogleDriveConfig {
-  clientId: string;
-  clientSecret: string;
-  authUrl: string;
-  tokenUrl: string;
+export interface GoogleDriveConfig extends OAuthClient {
   apiUrl: string;
 }
 
@@ -25,6 +22,14 @@ export const GOOGLE_DRIVE_SCOPES = 'https://www.googleapis.com/auth/drive.readon
 const FIELDS = 'id,name,mimeType,size,modifiedTime';
 const PAGE_SIZE = '200';
 
+const OAUTH: OAuthFlow = {
+  pkce: true,
+  scope: GOOGLE_DRIVE_SCOPES,
+  // Google sends a refresh token only for offline access, and again on later consents only
+  // when asked to prompt.
+  authorizeParams: { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' },
+};
+
 export function googleDriveSource(config: GoogleDriveConfig, fetch: Fetch, now: () => Date): AccountSource {
   const http: ProviderHttp = { title: 'Google Drive', fetch, now, readError };
   const files = `${config.apiUrl}/drive/v3/files`;
@@ -32,43 +37,7 @@ export function googleDriveSource(config: GoogleDriveConfig, fetch: Fetch, now: 
   return {
     name: 'google-drive',
     title: 'Google Drive',
-    pkce: true,
-
-    authorizationUrl({ redirectUri, state, codeChallenge }) {
-      return withQuery(config.authUrl, {
-        client_id: config.clientId,
-        redirect_uri: redirectUri,
-        response_type: 'code',
-        scope: GOOGLE_DRIVE_SCOPES,
-        access_type: 'offline',
-        prompt: 'consent',
-        include_granted_scopes: 'true',
-        state,
-        code_challenge: codeChallenge,
-        code_challenge_method: codeChallenge ? 'S256' : undefined,
-      });
-    },
-
-    exchangeCode({ code, redirectUri, codeVerifier }) {
-      return tokenRequest(http, config.tokenUrl, {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: redirectUri,
-        client_id: config.clientId,
-        client_secret: config.clientSecret,
-        code_verifier: codeVerifier,
-      });
-    },
-
-    refresh(tokens) {
-      if (!tokens.refresh) throw new FerryError('source_auth_expired', 'The Google Drive connection has expired; connect again.');
-      return tokenRequest(
-        http,
-        config.tokenUrl,
-        { grant_type: 'refresh_token', refresh_token: tokens.refresh, client_id: config.clientId, client_secret: config.clientSecret },
-        tokens,
-      );
-    },
+    ...oauthMethods(http, config, OAUTH),
 
     async list(tokens, { folder, cursor, signal }) {
       const url = withQuery(files, {
@@ -80,7 +49,7 @@ export function googleDriveSource(config: GoogleDriveConfig, fetch: Fetch, now: 
         supportsAllDrives: 'true',
         includeItemsFromAllDrives: 'true',
       });
-      const result = await callJson<DriveFileList>(http, url, { headers: bearer(tokens), signal });
+      const result = await getJson<DriveFileList>(http, tokens, url, signal);
       return {
         items: (Array.isArray(result.files) ? result.files : []).map(toListItem).filter((i) => i !== undefined),
         cursor: typeof result.nextPageToken === 'string' && result.nextPageToken ? result.nextPageToken : null,
@@ -89,28 +58,17 @@ export function googleDriveSource(config: GoogleDriveConfig, fetch: Fetch, now: 
 
     async metadata(tokens, id, signal): Promise<RemoteFile> {
       const url = withQuery(`${files}/${driveId(id)}`, { fields: FIELDS, supportsAllDrives: 'true' });
-      const file = await callJson<DriveFile>(http, url, { headers: bearer(need(tokens)), signal });
+      const file = await getJson<DriveFile>(http, accountTokens(http, tokens), url, signal);
       const item = toListItem(file);
       if (!item) throw new FerryError('origin_rejected', 'Google Docs, Sheets and Slides cannot be picked as files (they have no bytes to download).');
       return item;
     },
 
-    async open(tokens, id, { range, signal }) {
+    open(tokens, id, { range, signal }) {
       const url = withQuery(`${files}/${driveId(id)}`, { alt: 'media', supportsAllDrives: 'true' });
-      const res = await call(
-        http,
-        url,
-        { headers: { ...bearer(need(tokens)), ...(range ? { range } : {}) }, signal },
-        (s) => s === 200 || s === 206 || s === 416,
-      );
-      return downloadAnswer(http, res, range);
+      return download(http, url, { headers: bearer(accountTokens(http, tokens)), range, signal });
     },
   };
-}
-
-function need(tokens: ProviderTokens | undefined): ProviderTokens {
-  if (!tokens) throw new FerryError('invalid_account', 'Google Drive needs a connected account.');
-  return tokens;
 }
 
 /** Drive ids are URL-safe base64-ish; anything else could change the query's meaning. */

@@ -5,15 +5,12 @@
 // from /me/drive/items/{id}/content, which answers 302 to a short-lived pre-authenticated URL
 // that is fetched without the bearer token, `Range` passed through.
 import { FerryError } from '../../errors.js';
-import { bearer, call, callJson, downloadAnswer, followDownload, tokenRequest, withQuery, type ProviderHttp } from '../provider-http.js';
-import type { AccountSource, Fetch, ProviderTokens, RemoteFile } from '../types.js';
+import { oauthMethods, type OAuthClient, type OAuthFlow } from '../oauth.js';
+import { accountTokens, bearer, download, getJson, withQuery, type ProviderHttp } from '../provider-http.js';
+import type { AccountSource, Fetch, RemoteFile } from '../types.js';
 import { readError, toListItem, type DriveItem, type DriveItemPage } from './adapter.js';
 
-export interface OneDriveConfig {
-  clientId: string;
-  clientSecret: string;
-  authUrl: string;
-  tokenUrl: string;
+export interface OneDriveConfig extends OAuthClient {
   apiUrl: string;
 }
 
@@ -25,6 +22,14 @@ export const ONEDRIVE_DEFAULTS = {
 
 export const ONEDRIVE_SCOPES = 'offline_access Files.Read';
 const SELECT = 'id,name,size,file,folder,lastModifiedDateTime';
+
+const OAUTH: OAuthFlow = {
+  pkce: true,
+  scope: ONEDRIVE_SCOPES,
+  authorizeParams: { response_mode: 'query' },
+  // The v2.0 token endpoint takes the scope again, on the code exchange and on every refresh.
+  tokenParams: { scope: ONEDRIVE_SCOPES },
+};
 
 export function oneDriveSource(config: OneDriveConfig, fetch: Fetch, now: () => Date): AccountSource {
   const http: ProviderHttp = { title: 'OneDrive', fetch, now, readError };
@@ -47,48 +52,7 @@ export function oneDriveSource(config: OneDriveConfig, fetch: Fetch, now: () => 
   return {
     name: 'onedrive',
     title: 'OneDrive',
-    pkce: true,
-
-    authorizationUrl({ redirectUri, state, codeChallenge }) {
-      return withQuery(config.authUrl, {
-        client_id: config.clientId,
-        response_type: 'code',
-        redirect_uri: redirectUri,
-        response_mode: 'query',
-        scope: ONEDRIVE_SCOPES,
-        state,
-        code_challenge: codeChallenge,
-        code_challenge_method: codeChallenge ? 'S256' : undefined,
-      });
-    },
-
-    exchangeCode({ code, redirectUri, codeVerifier }) {
-      return tokenRequest(http, config.tokenUrl, {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: redirectUri,
-        client_id: config.clientId,
-        client_secret: config.clientSecret,
-        scope: ONEDRIVE_SCOPES,
-        code_verifier: codeVerifier,
-      });
-    },
-
-    refresh(tokens) {
-      if (!tokens.refresh) throw new FerryError('source_auth_expired', 'The OneDrive connection has expired; connect again.');
-      return tokenRequest(
-        http,
-        config.tokenUrl,
-        {
-          grant_type: 'refresh_token',
-          refresh_token: tokens.refresh,
-          client_id: config.clientId,
-          client_secret: config.clientSecret,
-          scope: ONEDRIVE_SCOPES,
-        },
-        tokens,
-      );
-    },
+    ...oauthMethods(http, config, OAUTH),
 
     async list(tokens, { folder, cursor, signal }) {
       const url = cursor
@@ -97,7 +61,7 @@ export function oneDriveSource(config: OneDriveConfig, fetch: Fetch, now: () => 
             $top: '200',
             $select: SELECT,
           });
-      const page = await callJson<DriveItemPage>(http, url, { headers: bearer(tokens), signal });
+      const page = await getJson<DriveItemPage>(http, tokens, url, signal);
       const next = page['@odata.nextLink'];
       return {
         items: (Array.isArray(page.value) ? page.value : []).map(toListItem).filter((i) => i !== undefined),
@@ -107,27 +71,16 @@ export function oneDriveSource(config: OneDriveConfig, fetch: Fetch, now: () => 
 
     async metadata(tokens, id, signal): Promise<RemoteFile> {
       const url = withQuery(`${config.apiUrl}/me/drive/items/${itemId(id)}`, { $select: SELECT });
-      const item = toListItem(await callJson<DriveItem>(http, url, { headers: bearer(need(tokens)), signal }));
+      const item = toListItem(await getJson<DriveItem>(http, accountTokens(http, tokens), url, signal));
       if (!item) throw new FerryError('origin_rejected', 'OneDrive cannot download that item.');
       return item;
     },
 
-    async open(tokens, id, { range, signal }) {
+    open(tokens, id, { range, signal }) {
       const url = `${config.apiUrl}/me/drive/items/${itemId(id)}/content`;
-      const first = await call(
-        http,
-        url,
-        { headers: { ...bearer(need(tokens)), ...(range ? { range } : {}) }, signal },
-        (s) => s === 200 || s === 206 || s === 302 || s === 416,
-      );
-      return downloadAnswer(http, await followDownload(http, first, url, range, signal), range);
+      return download(http, url, { headers: bearer(accountTokens(http, tokens)), range, signal, redirects: true });
     },
   };
-}
-
-function need(tokens: ProviderTokens | undefined): ProviderTokens {
-  if (!tokens) throw new FerryError('invalid_account', 'OneDrive needs a connected account.');
-  return tokens;
 }
 
 function itemId(id: string): string {
