@@ -17,7 +17,6 @@ const SENTENCES: Record<string, MessageKey> = {
   missing_key: 'error_app',
   unknown_key: 'error_app',
   origin_not_allowed: 'error_origin_not_allowed',
-  forbidden: 'error_origin_not_allowed',
   rate_limited: 'error_rate_limited',
   storage_unavailable: 'error_storage',
   origin_failed: 'error_origin_failed',
