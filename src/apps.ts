@@ -5,9 +5,9 @@
 // secret can never reach another app's files.
 import { ConfigError } from './config.js';
 import type { App, PolicyCall } from './context.js';
+import { SOURCE_NAMES } from './sources/types.js';
 
 export const POLICY_CALLS: readonly PolicyCall[] = ['store', 'read', 'remove', 'pick'];
-export const SOURCE_NAMES = ['url', 'dropbox', 'google-drive', 'onedrive', 'box'] as const;
 const MAX_TTL = 86_400;
 
 function fail(problem: string): never {
