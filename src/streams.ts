@@ -138,6 +138,51 @@ export async function primeStream(stream: ReadableStream<Uint8Array>): Promise<R
   );
 }
 
+/**
+ * Reads the first `n` bytes of `stream` (fewer if it ends first) and returns them, with a stream
+ * of everything after them that reads on only when asked.
+ */
+export async function readPrefix(
+  stream: ReadableStream<Uint8Array>,
+  n: number,
+): Promise<{ prefix: Uint8Array; rest: ReadableStream<Uint8Array> }> {
+  const reader = stream.getReader();
+  const prefix = new Uint8Array(n);
+  let got = 0;
+  let leftover: Uint8Array | undefined;
+  let ended = false;
+  while (got < n) {
+    const { done, value } = await reader.read();
+    if (done) {
+      ended = true;
+      break;
+    }
+    const take = Math.min(n - got, value.byteLength);
+    prefix.set(value.subarray(0, take), got);
+    got += take;
+    if (take < value.byteLength) leftover = value.subarray(take);
+  }
+  const rest = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (leftover) {
+          controller.enqueue(leftover);
+          leftover = undefined;
+          return;
+        }
+        const { done, value } = ended ? { done: true, value: undefined } : await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { prefix: prefix.subarray(0, got), rest };
+}
+
 /** A stream of one byte array. */
 export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({

@@ -51,6 +51,9 @@ export const CLOUDFLARE_PLANS = {
 
 export type CloudflarePlan = keyof typeof CLOUDFLARE_PLANS;
 
+/** Below the 8 MiB from which the AWS SDK's browser build hashes payloads in JavaScript. */
+const WORKER_PART_SIZE = 7 * 1024 * 1024;
+
 export function planLimit(env: Env): PlanLimit {
   const raw = env.FERRY_CF_PLAN?.trim().toLowerCase() || 'free';
   if (!Object.hasOwn(CLOUDFLARE_PLANS, raw)) {
@@ -103,8 +106,11 @@ export function buildFerry(env: Env): WorkerFerry {
     secretAccessKey: s3.secretAccessKey,
     forcePathStyle: s3.forcePathStyle,
   });
-  // Defaults: 8 MiB parts, two in flight, so an upload holds about 16 MiB, well under 128 MB.
-  const store = new S3Store({ client, bucket: s3.bucket, prefix: s3.prefix });
+  // 7 MiB parts, two in flight, so an upload holds about 14 MiB, well under 128 MB. Not the
+  // default 8 MiB: the SDK hashes each part for its signature with WebCrypto only below 8 MiB,
+  // and from 8 MiB on in plain JavaScript, about a third of an upload's CPU time in workerd
+  // (docs/benchmarks.md).
+  const store = new S3Store({ client, bucket: s3.bucket, prefix: s3.prefix, partSize: WORKER_PART_SIZE });
   const app = createApp({
     store,
     keyring,
