@@ -129,6 +129,9 @@ export async function startHarness(): Promise<Harness> {
     async newPage(options = {}) {
       const page = await browser.context.newPage();
       page.on('pageerror', (e) => console.error('page error:', e.message));
+      // Intercept file choosers from the start: waitForEvent('filechooser') switches interception
+      // on without waiting, so under load a key press could open a native dialog first.
+      page.on('filechooser', () => {});
       await page.emulateMedia({ colorScheme: options.colorScheme ?? 'light', reducedMotion: options.reducedMotion ?? 'no-preference' });
       await page.goto(hostUrl + '/');
       await page.waitForFunction(() => typeof (window as unknown as { Ferry?: unknown }).Ferry === 'object');
