@@ -6,7 +6,7 @@
 //
 //   npm run bench                 1 MiB, 64 MiB and 1 GiB; a warm-up round, then 5 rounds
 //   npm run bench -- --quick      1 MiB and 64 MiB, 3 rounds: under two minutes
-//   options: --runs=N  --only=crypto,upload,pick,workers  --no-workers  --json=FILE
+//   options: --runs=N  --only=crypto,upload,pick,workers  --no-workers  --sizes=1,64 (MiB)  --json=FILE
 //            --ferry-prof=DIR  (the Ferry processes write CPU profiles there when they stop)
 //            --baseline=DIR    (also runs Ferry from another checkout, e.g. `git archive` of an
 //                               older commit with node_modules linked, as "Ferry before" rows)

@@ -15,25 +15,6 @@ const SLAB_MIN_OUTPUT = 4096;
 // Plain Uint8Array views over Buffers, so callers (and test equality) never see Buffer.
 const view = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
-/**
- * Outputs carved back to back from one slab: one allocation per 16 chunks instead of one per
- * chunk, and consecutive chunks that stream code can release as one (chunked.ts merges them), so
- * a 64 KiB read costs the streams, the socket and the disk downstream one chunk, not four.
- * Zero-filled and never pooled: a consumer that wrongly reads a chunk's whole `.buffer` finds
- * only this object's own output and zeros, never stale process memory.
- */
-function slabAllocator(): (n: number) => Uint8Array {
-  let slab: Uint8Array | undefined;
-  let used = 0;
-  return (n) => {
-    if (slab && slab.length - used >= n) return slab.subarray(used, (used += n));
-    if (n < SLAB_MIN_OUTPUT) return new Uint8Array(n);
-    slab = new Uint8Array(Math.max(SLAB_SIZE, n));
-    used = n;
-    return slab.subarray(0, n);
-  };
-}
-
 export const nodeCrypto: CryptoProvider = {
   // Synchronous: nothing to keep in flight.
   concurrency: 1,
@@ -41,9 +22,19 @@ export const nodeCrypto: CryptoProvider = {
   async aes128gcm(keyBytes): Promise<AesGcm> {
     if (keyBytes.length !== 16) throw new RangeError('AES-128-GCM needs a 16-byte key');
     const key = createSecretKey(keyBytes);
-    // Sealed chunks and opened plaintexts each get their own run of slabs.
-    const output = slabAllocator();
-    const plainOutput = slabAllocator();
+    // Sealed chunks are carved back to back from one slab: one allocation per 16 chunks instead
+    // of one per chunk, and consecutive chunks that stream code can release as one.
+    let slab: Uint8Array | undefined;
+    let used = 0;
+    // Zero-filled and never pooled: a consumer that wrongly reads a chunk's whole `.buffer`
+    // finds only this object's ciphertext and zeros, never stale process memory.
+    const output = (n: number): Uint8Array => {
+      if (slab && slab.length - used >= n) return slab.subarray(used, (used += n));
+      if (n < SLAB_MIN_OUTPUT) return new Uint8Array(n);
+      slab = new Uint8Array(Math.max(SLAB_SIZE, n));
+      used = n;
+      return slab.subarray(0, n);
+    };
     return {
       seal(nonce, plaintext) {
         const cipher = createCipheriv('aes-128-gcm', key, nonce, { authTagLength: TAG });
@@ -60,11 +51,7 @@ export const nodeCrypto: CryptoProvider = {
         decipher.setAuthTag(sealed.subarray(n));
         const plaintext = decipher.update(sealed.subarray(0, n));
         decipher.final(); // throws when the tag does not authenticate
-        // Copied only once authenticated, so a slab never holds a byte that failed.
-        if (n < SLAB_MIN_OUTPUT) return view(plaintext);
-        const out = plainOutput(n);
-        out.set(plaintext, 0);
-        return out;
+        return view(plaintext);
       },
     };
   },
