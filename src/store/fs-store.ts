@@ -25,6 +25,7 @@ import {
   assertValidKey,
   assertValidPrefix,
   assertValidPutOptions,
+  openPutBody,
   type ByteRange,
   type ObjectBody,
   type ObjectStore,
@@ -75,15 +76,7 @@ export class FsStore implements ObjectStore {
 
   async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions): Promise<StoredObject> {
     const { expiresAt, metadata = {}, signal } = options;
-    const reader = body.getReader();
-    try {
-      assertValidKey(key);
-      assertValidPutOptions(options);
-      signal?.throwIfAborted();
-    } catch (e) {
-      reader.cancel(e).catch(() => {});
-      throw e;
-    }
+    const reader = openPutBody(key, body, options);
     // Cancelling the reader ends a pending read with `done`; `aborted` tells that apart from
     // a body that really ended.
     let aborted = false;

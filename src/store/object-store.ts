@@ -101,3 +101,21 @@ export function assertValidPutOptions(options: PutOptions): void {
   }
   if (total > 1024) throw new TypeError('metadata larger than 1 KiB');
 }
+
+/**
+ * The opening every `put` shares: takes the body's reader and checks key and options. On a
+ * bad input (or an already aborted signal) the body is cancelled and the error thrown, so a
+ * refused put never leaves the caller's stream hanging.
+ */
+export function openPutBody(key: string, body: ReadableStream<Uint8Array>, options: PutOptions): ReadableStreamDefaultReader<Uint8Array> {
+  const reader = body.getReader();
+  try {
+    assertValidKey(key);
+    assertValidPutOptions(options);
+    options.signal?.throwIfAborted();
+  } catch (e) {
+    reader.cancel(e).catch(() => {});
+    throw e;
+  }
+  return reader;
+}

@@ -27,6 +27,7 @@ import {
   assertValidKey,
   assertValidPrefix,
   assertValidPutOptions,
+  openPutBody,
   EXPIRES_METADATA,
   isStoreKey,
   type ByteRange,
@@ -81,15 +82,7 @@ export class S3Store implements ObjectStore {
 
   async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions): Promise<StoredObject> {
     const { expiresAt, metadata = {}, signal } = options;
-    const reader = body.getReader();
-    try {
-      assertValidKey(key);
-      assertValidPutOptions(options);
-      signal?.throwIfAborted();
-    } catch (e) {
-      reader.cancel(e).catch(() => {});
-      throw e;
-    }
+    const reader = openPutBody(key, body, options);
 
     // The stream Upload reads. Pull-based with no read-ahead, so Upload's part buffers are
     // the only place bytes wait. `failure` remembers why we stopped feeding it, so that put
