@@ -1,9 +1,9 @@
-// Stored files: the one place that turns a stream of plaintext into two store objects (the
-// encrypted data and its sealed metadata) and back. Routes handle HTTP; stores handle bytes;
-// this module holds the rules in between:
-// - the data object is written first and the sealed metadata last, so the metadata object is
-//   the commit point: a file exists once its metadata does, and a failed upload deletes any
-//   data it wrote;
+// Stored files: the one place that turns a stream of plaintext into a store object and back.
+// Routes handle HTTP; stores handle bytes; this module holds the rules in between:
+// - a file is ONE object (format v2: sealed metadata in front of the data), written by one store
+//   put, so the store's own atomic commit is the file's: a failed upload leaves nothing;
+// - v1 files (data and sealed metadata as two objects, written before the upgrade) still read
+//   until they expire; nothing writes them any more;
 // - nothing personal is stored in the clear (names and types live in the sealed metadata);
 // - an unknown handle, a handle with a wrong secret and a malformed handle all look the same;
 // - an expired file answers 410 once, and is deleted on the spot.
@@ -15,20 +15,30 @@ import {
   OBJECT_PREFIX_SIZE,
   decodeHandle,
   encodeHandle,
-  encryptObject,
   fileIdHex,
   newFileRef,
   objectRangeFor,
   objectSize,
   openMetadata,
   openObject,
-  sealMetadata,
-  type FileMeta,
+  plaintextSizeOf,
   type FileRef,
   type FormatParams,
+  type ObjectDecryptor,
 } from './format.js';
+import {
+  FORMAT_V2,
+  LEAD_SIZE,
+  MAX_PREFIX_SIZE,
+  decodeLead,
+  objectRangeV2,
+  openObjectV2,
+  plaintextSizeV2,
+  prefixSizeV2,
+  prepareObjectV2,
+} from './format-v2.js';
 import type { ByteRange, ObjectStore } from './store/object-store.js';
-import { coalesce, countedBody, primeStream, readPrefix, readSmall, streamOf } from './streams.js';
+import { coalesce, countedBody, primeStream, readPrefix, readSmall } from './streams.js';
 
 export interface FilesDeps {
   store: ObjectStore;
@@ -66,19 +76,31 @@ export interface UploadInput {
   signal?: AbortSignal;
 }
 
-const META_MAX_BYTES = 64 * 1024;
+/** What a file's sealed metadata says, with the size its ciphertext authenticates. */
+export interface FileInfo {
+  filename: string;
+  type: string;
+  size: number;
+  createdAt: string;
+  expiresAt: string;
+  app: string;
+}
+
+/** v1 sealed metadata objects: a few hundred bytes; anything larger is not one. */
+const V1_META_MAX_BYTES = 64 * 1024;
 /**
  * Encrypted bytes reach the store in pieces of up to this size, gathered while it is busy
  * writing the previous one: one file write (or S3 buffer append) per 256 KiB rather than one
  * per network read, which on Node costs a thread-pool round trip each.
  */
 const STORE_PIECE_BYTES = 256 * 1024;
-const FORMAT_VERSION = '1';
 
+/** The file's object: for v2 the whole file, for v1 its data. */
 export function dataKey(tenant: Tenant, id: string): string {
   return `${tenant.prefix}data/${id}`;
 }
 
+/** A v1 file's sealed metadata object (v2 has none). */
 export function metaKey(tenant: Tenant, id: string): string {
   return `${tenant.prefix}meta/${id}`;
 }
@@ -92,69 +114,190 @@ function notFound(): FerryError {
   return new FerryError('not_found', 'No file has this handle.');
 }
 
+function corrupt(): FerryError {
+  return new FerryError('corrupt_object', 'The stored file is damaged and cannot be decrypted.');
+}
+
+function params(deps: FilesDeps, ref: FileRef): FormatParams {
+  return { keyring: deps.keyring, ref, crypto: deps.crypto };
+}
+
+/** Encrypts the body into one v2 object: one store write, the store's commit the file's. */
 export async function storeFile(deps: FilesDeps, tenant: Tenant, input: UploadInput): Promise<StoredFile> {
   const ref = newFileRef();
   const id = fileIdHex(ref);
   const created = new Date(Math.floor(deps.now().getTime() / 1000) * 1000);
   const expires = new Date(created.getTime() + input.ttlSeconds * 1000);
-  const params: FormatParams = { keyring: deps.keyring, ref, crypto: deps.crypto };
-  const plain = { kid: deps.keyring.current, format: FORMAT_VERSION };
+  const meta = { filename: input.filename, type: input.type, createdAt: isoSeconds(created), expiresAt: isoSeconds(expires), app: input.app };
   const counter = countedBody(input.body, input.maxBytes);
-  const options = { expiresAt: expires, metadata: plain, signal: input.signal };
-
-  let wroteData = false;
+  let prepared;
   try {
-    await deps.store.put(dataKey(tenant, id), coalesce(counter.body.pipeThrough(encryptObject(params)), STORE_PIECE_BYTES), options);
-    wroteData = true;
-    const meta: FileMeta = {
-      filename: input.filename,
-      type: input.type,
-      size: counter.counted(),
-      createdAt: isoSeconds(created),
-      expiresAt: isoSeconds(expires),
-      app: input.app,
-    };
-    await deps.store.put(metaKey(tenant, id), streamOf(await sealMetadata(params, meta)), options);
-    return { handle: encodeHandle(ref), id, filename: meta.filename, type: meta.type, size: meta.size, createdAt: meta.createdAt, expiresAt: meta.expiresAt };
+    prepared = await prepareObjectV2(params(deps, ref), meta);
   } catch (e) {
-    if (wroteData) await deps.store.delete(dataKey(tenant, id)).catch(() => {});
+    await counter.body.cancel(e).catch(() => {});
+    throw e;
+  }
+  const options = { expiresAt: expires, metadata: { kid: deps.keyring.current, format: String(FORMAT_V2) }, signal: input.signal };
+  try {
+    await deps.store.put(dataKey(tenant, id), coalesce(counter.body.pipeThrough(prepared.encrypt()), STORE_PIECE_BYTES), options);
+  } catch (e) {
     const failure = counter.failure();
     if (failure?.code === 'file_too_large') await counter.drain();
     throw failure ?? e;
   }
-}
-
-export interface OpenedFile {
-  ref: FileRef;
-  id: string;
-  meta: FileMeta;
+  return { handle: encodeHandle(ref), id, ...meta, size: counter.counted() };
 }
 
 /**
- * Finds and authenticates a file's metadata. 404 for anything but the right handle of a file
- * of this app; 410 once expired.
+ * An authenticated file, opened from its handle. For v2 it holds what the prefix read left: the
+ * decryptor and, when opened for a whole read, the rest of that one store read, positioned at
+ * the data's first chunk. `close` releases that read when the caller sends no body.
  */
-export async function openFile(deps: FilesDeps, tenant: Tenant, handle: string, app: string): Promise<OpenedFile> {
+export interface OpenedFile {
+  ref: FileRef;
+  id: string;
+  version: 1 | 2;
+  meta: FileInfo;
+  /** v2: bytes before the data's first chunk. */
+  prefixSize: number;
+  decryptor?: ObjectDecryptor;
+  rest?: ReadableStream<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /**
+   * Read the whole object now (a download from byte 0): the prefix and the data come in one
+   * store read. Otherwise only the prefix is read (HEAD, /meta, ranges, deletes).
+   */
+  whole?: boolean;
+}
+
+/**
+ * Finds and authenticates a file. 404 for anything but the right handle of a file of this app;
+ * 410 once expired; 500 `corrupt_object` for an object that is damaged where no secret is
+ * needed to tell (its header or length), or whose data fails after its metadata opened.
+ */
+export async function openFile(deps: FilesDeps, tenant: Tenant, handle: string, app: string, options: OpenOptions = {}): Promise<OpenedFile> {
   const ref = decodeHandle(handle);
   if (!ref) throw notFound();
   const id = fileIdHex(ref);
+  const key = dataKey(tenant, id);
+  const stored = await deps.store.get(key, options.whole ? undefined : { start: 0, end: MAX_PREFIX_SIZE - 1, clamp: true });
+  if (!stored) throw notFound();
+  let file: OpenedFile;
+  const { prefix: lead, rest } = await readPrefix(stored.body, LEAD_SIZE);
+  try {
+    const version = decodeLead(lead)?.version;
+    if (version === FORMAT_V2) file = await openV2(deps, ref, id, lead, rest, stored.size, options.whole === true);
+    else if (version === 1) {
+      await rest.cancel().catch(() => {});
+      file = await openV1(deps, tenant, ref, id);
+    } else throw corrupt();
+  } catch (e) {
+    await rest.cancel().catch(() => {});
+    throw e;
+  }
+  // The prefix already separates apps; the sealed name makes it hold even if objects were moved.
+  if (file.meta.app !== app) {
+    await file.close();
+    throw notFound();
+  }
+  if (Date.parse(file.meta.expiresAt) <= deps.now().getTime()) {
+    await file.close();
+    await removeFile(deps, tenant, id);
+    throw new FerryError('file_expired', 'This file has expired and has been deleted.');
+  }
+  return file;
+}
+
+async function openV2(
+  deps: FilesDeps,
+  ref: FileRef,
+  id: string,
+  lead: Uint8Array,
+  rest: ReadableStream<Uint8Array>,
+  objectBytes: number,
+  whole: boolean,
+): Promise<OpenedFile> {
+  let prefixSize: number;
+  try {
+    prefixSize = prefixSizeV2(lead);
+  } catch {
+    throw corrupt();
+  }
+  if (objectBytes < prefixSize) throw corrupt();
+  const more = await readPrefix(rest, prefixSize - LEAD_SIZE);
+  const prefix = new Uint8Array(prefixSize);
+  prefix.set(lead, 0);
+  prefix.set(more.prefix, LEAD_SIZE);
+  let remaining: ReadableStream<Uint8Array> | undefined = more.rest;
+  try {
+    if (more.prefix.length !== prefixSize - LEAD_SIZE) throw corrupt();
+    let opened;
+    try {
+      opened = await openObjectV2(params(deps, ref), prefix);
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      // The metadata proves the handle: until it opens, damage and a wrong secret look alike
+      // (404). A header no keyring could open needs no secret to tell: that is damage.
+      throw e.reason === 'header' || e.reason === 'unknown_kid' ? corrupt() : notFound();
+    }
+    let decryptor;
+    try {
+      decryptor = await opened.openData();
+    } catch (e) {
+      // The metadata opened, so the handle is right: a data prefix that fails is damage.
+      if (e instanceof FormatError) throw corrupt();
+      throw e;
+    }
+    const size = plaintextSizeV2(prefixSize, objectBytes);
+    if (size === null) throw corrupt();
+    if (!whole) {
+      await remaining.cancel().catch(() => {});
+      remaining = undefined;
+    }
+    const file: OpenedFile = {
+      ref,
+      id,
+      version: 2,
+      meta: { ...opened.meta, size },
+      prefixSize,
+      decryptor,
+      rest: remaining,
+      close: async () => {
+        const unread = file.rest;
+        file.rest = undefined;
+        await unread?.cancel().catch(() => {});
+      },
+    };
+    return file;
+  } catch (e) {
+    await remaining?.cancel().catch(() => {});
+    throw e;
+  }
+}
+
+async function openV1(deps: FilesDeps, tenant: Tenant, ref: FileRef, id: string): Promise<OpenedFile> {
   const stored = await deps.store.get(metaKey(tenant, id));
   if (!stored) throw notFound();
-  let meta: FileMeta;
+  let meta;
   try {
-    meta = await openMetadata({ keyring: deps.keyring, ref, crypto: deps.crypto }, await readSmall(stored.body, META_MAX_BYTES));
+    meta = await openMetadata(params(deps, ref), await readSmall(stored.body, V1_META_MAX_BYTES));
   } catch (e) {
     // A wrong secret fails the commitment: indistinguishable, on purpose, from no file at all.
     if (e instanceof FormatError) throw notFound();
     throw e;
   }
-  // The prefix already separates apps; the sealed name makes it hold even if objects were moved.
-  if (meta.app !== app) throw notFound();
-  if (Date.parse(meta.expiresAt) <= deps.now().getTime()) {
-    await removeObjects(deps, tenant, id);
-    throw new FerryError('file_expired', 'This file has expired and has been deleted.');
-  }
-  return { ref, id, meta };
+  const info: FileInfo = {
+    filename: meta.filename,
+    type: meta.type,
+    size: meta.size,
+    createdAt: meta.createdAt,
+    expiresAt: meta.expiresAt,
+    app: typeof meta.app === 'string' ? meta.app : '',
+  };
+  return { ref, id, version: 1, meta: info, prefixSize: OBJECT_PREFIX_SIZE, close: async () => {} };
 }
 
 /**
@@ -163,45 +306,24 @@ export async function openFile(deps: FilesDeps, tenant: Tenant, handle: string, 
  * status, not a broken download. Damage further on errors the stream, and no byte of a chunk
  * that failed authentication is ever released.
  */
-export async function readFile(
-  deps: FilesDeps,
-  tenant: Tenant,
-  file: OpenedFile,
-  range?: ByteRange,
-): Promise<ReadableStream<Uint8Array>> {
+export async function readFile(deps: FilesDeps, tenant: Tenant, file: OpenedFile, range?: ByteRange): Promise<ReadableStream<Uint8Array>> {
   const size = file.meta.size;
-  const key = dataKey(tenant, file.id);
   const start = range?.start ?? 0;
   const end = range?.end ?? size - 1;
-  const span = objectRangeFor(size, start, end);
-  // Reads that begin at the first chunk (whole files, ranges near the start) fetch the prefix and
-  // the chunks in one store read, one S3 GET instead of two; other ranges fetch the 72-byte
-  // prefix alone first, then only their own chunks.
-  const together = span.start === OBJECT_PREFIX_SIZE;
-  const head = await getRange(deps.store, key, { start: 0, end: together ? span.end : OBJECT_PREFIX_SIZE - 1 });
-  if (!head) throw notFound();
-  if (head.size !== objectSize(size)) {
-    await head.body.cancel();
-    throw corrupt();
+  let plaintext: ReadableStream<Uint8Array>;
+  if (file.version === 2) {
+    const decrypt = file.decryptor!.decrypt({ plaintextSize: size, start, end });
+    if (file.rest && start === 0 && end === size - 1) {
+      plaintext = file.rest.pipeThrough(decrypt);
+      file.rest = undefined;
+    } else {
+      await file.close();
+      const body = await getRange(deps.store, dataKey(tenant, file.id), objectRangeV2(file.prefixSize, size, start, end));
+      plaintext = body.pipeThrough(decrypt);
+    }
+  } else {
+    plaintext = await readV1(deps, tenant, file, start, end);
   }
-  const params: FormatParams = { keyring: deps.keyring, ref: file.ref, crypto: deps.crypto };
-  const { prefix, rest } = await readPrefix(head.body, OBJECT_PREFIX_SIZE);
-  let decryptor;
-  try {
-    decryptor = await openObject(params, prefix);
-  } catch (e) {
-    await rest.cancel().catch(() => {});
-    if (e instanceof FormatError) throw corrupt();
-    throw e;
-  }
-  let chunks = rest;
-  if (!together) {
-    await readSmall(rest, 0);
-    const body = await getRange(deps.store, key, span);
-    if (!body) throw notFound();
-    chunks = body.body;
-  }
-  const plaintext = chunks.pipeThrough(decryptor.decrypt({ plaintextSize: size, start, end }));
   try {
     return await primeStream(plaintext);
   } catch (e) {
@@ -210,26 +332,76 @@ export async function readFile(
   }
 }
 
-/** Stores throw RangeError for a range past the object's end: a truncated object. */
-async function getRange(store: ObjectStore, key: string, range: ByteRange) {
+async function readV1(deps: FilesDeps, tenant: Tenant, file: OpenedFile, start: number, end: number): Promise<ReadableStream<Uint8Array>> {
+  const size = file.meta.size;
+  const key = dataKey(tenant, file.id);
+  const span = objectRangeFor(size, start, end);
+  // Reads that begin at the first chunk fetch the prefix and the chunks in one store read;
+  // other ranges fetch the 72-byte prefix alone first, then only their own chunks.
+  const together = span.start === OBJECT_PREFIX_SIZE;
+  const head = await deps.store.get(key, { start: 0, end: together ? span.end : OBJECT_PREFIX_SIZE - 1, clamp: true });
+  if (!head) throw notFound();
+  if (head.size !== objectSize(size)) {
+    await head.body.cancel();
+    throw corrupt();
+  }
+  const { prefix, rest } = await readPrefix(head.body, OBJECT_PREFIX_SIZE);
+  let decryptor;
   try {
-    return await store.get(key, range);
+    decryptor = await openObject(params(deps, file.ref), prefix);
+  } catch (e) {
+    await rest.cancel().catch(() => {});
+    if (e instanceof FormatError) throw corrupt();
+    throw e;
+  }
+  let chunks = rest;
+  if (!together) {
+    await readSmall(rest, 0);
+    chunks = await getRange(deps.store, key, span);
+  }
+  return chunks.pipeThrough(decryptor.decrypt({ plaintextSize: size, start, end }));
+}
+
+/** Stores throw RangeError for a range past the object's end: a truncated object. */
+async function getRange(store: ObjectStore, key: string, range: ByteRange): Promise<ReadableStream<Uint8Array>> {
+  let got;
+  try {
+    got = await store.get(key, range);
   } catch (e) {
     if (e instanceof RangeError) throw corrupt();
     throw e;
   }
-}
-
-function corrupt(): FerryError {
-  return new FerryError('corrupt_object', 'The stored file is damaged and cannot be decrypted.');
+  if (!got) throw notFound();
+  return got.body;
 }
 
 export async function deleteFile(deps: FilesDeps, tenant: Tenant, file: { id: string }): Promise<void> {
-  await removeObjects(deps, tenant, file.id);
+  await removeFile(deps, tenant, file.id);
 }
 
-/** Metadata first: once it is gone the file is gone, even if deleting the data fails. */
-export async function removeObjects(deps: FilesDeps, tenant: Tenant, id: string): Promise<void> {
-  await deps.store.delete(metaKey(tenant, id));
+/**
+ * The file's object first: once it is gone the file is gone (a v1 file cannot open without its
+ * data either), even if removing a v1 metadata object then fails.
+ */
+export async function removeFile(deps: FilesDeps, tenant: Tenant, id: string): Promise<void> {
   await deps.store.delete(dataKey(tenant, id));
+  await deps.store.delete(metaKey(tenant, id));
+}
+
+/**
+ * The plaintext size of a stored file object without its handle (for the app's own listing):
+ * v1 from the length alone, v2 from the length and its 20-byte lead (one small read).
+ */
+export async function storedFileSize(store: ObjectStore, key: string, object: { size: number; metadata: Record<string, string> }): Promise<number | null> {
+  if (object.metadata.format !== String(FORMAT_V2)) {
+    return plaintextSizeOf(object.size);
+  }
+  const got = await store.get(key, { start: 0, end: LEAD_SIZE - 1, clamp: true });
+  if (!got) return null;
+  const lead = await readSmall(got.body, LEAD_SIZE);
+  try {
+    return plaintextSizeV2(prefixSizeV2(lead), got.size);
+  } catch {
+    return null;
+  }
 }

@@ -159,8 +159,12 @@ export interface OpenedObjectV2 {
   meta: FileMetaV2;
   kid: string;
   prefixSize: number;
-  /** Input: the object bytes objectRangeV2 names; output: plaintext start..end. */
-  decryptor: ObjectDecryptor;
+  /**
+   * Checks the data's commitment and returns its decryptor (input: the object bytes
+   * objectRangeV2 names; output: plaintext start..end). Separate from opening the metadata so
+   * a caller can tell a wrong handle (the metadata fails) from damaged data (this fails).
+   */
+  openData(): Promise<ObjectDecryptor>;
 }
 
 /**
@@ -189,14 +193,18 @@ export async function openObjectV2(p: FormatParams, bytes: Uint8Array): Promise<
   } catch {
     throw new FormatError('chunk', 'sealed metadata is not Ferry metadata');
   }
-  const dataKey = await openingKey(p.crypto, inputKey, bytes.subarray(prefixSize - C2SP_PREFIX_SIZE, prefixSize), dataContext(header, p.ref.fileId));
+  const dataPrefix = bytes.slice(prefixSize - C2SP_PREFIX_SIZE, prefixSize);
+  const dataCtx = dataContext(header, p.ref.fileId);
   return {
     meta: { filename: meta.filename, type: meta.type, createdAt: meta.createdAt, expiresAt: meta.expiresAt, app: meta.app },
     kid: lead.kid,
     prefixSize,
-    decryptor: {
-      kid: lead.kid,
-      decrypt: ({ plaintextSize: size, start, end }) => decryptChunks(dataKey, { plaintextSize: size, start, end, error: formatError }),
+    async openData() {
+      const dataKey = await openingKey(p.crypto, inputKey, dataPrefix, dataCtx);
+      return {
+        kid: lead.kid,
+        decrypt: ({ plaintextSize: size, start, end }) => decryptChunks(dataKey, { plaintextSize: size, start, end, error: formatError }),
+      };
     },
   };
 }

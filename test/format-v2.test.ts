@@ -98,7 +98,7 @@ describe.each(providers)('format-v2.json vectors on %s', (_, c) => {
       expect(opened.prefixSize).toBe(prepared.prefix.length);
       const size = plaintextSizeV2(opened.prefixSize, object.length);
       expect(size).toBe(v.plaintextLength);
-      const back = await ok(opened.decryptor.decrypt({ plaintextSize: size! }), split(object.subarray(opened.prefixSize), 3));
+      const back = await ok((await opened.openData()).decrypt({ plaintextSize: size! }), split(object.subarray(opened.prefixSize), 3));
       expectBytes(back, pt);
     });
   }
@@ -115,7 +115,7 @@ describe.each(providers)('v2 objects on %s', (_, c) => {
     const opened = await openObjectV2(p(), object.subarray(0, prefixSizeV2(object)));
     for (const [s, e] of [[0, 0], [16383, 16384], [40000, n - 1], [n - 1, n - 1], [5, 16383 * 2]] as const) {
       const r = objectRangeV2(opened.prefixSize, n, s, e);
-      const out = await ok(opened.decryptor.decrypt({ plaintextSize: n, start: s, end: e }), [object.subarray(r.start, r.end + 1)]);
+      const out = await ok((await opened.openData()).decrypt({ plaintextSize: n, start: s, end: e }), [object.subarray(r.start, r.end + 1)]);
       expectBytes(out, pt.subarray(s, e + 1));
     }
   });
@@ -125,6 +125,11 @@ describe.each(providers)('v2 objects on %s', (_, c) => {
     const object = await ok(prepared.encrypt(), [pt]);
     const other = newFileRef();
     expect(await reason(openObjectV2(p({ fileId: ref.fileId, secret: other.secret }), object))).toBe('commitment');
+    const badData = object.slice();
+    badData[prepared.prefix.length - 1] ^= 1;
+    const opened = await openObjectV2(p(), badData);
+    expect(opened.meta).toEqual(META);
+    expect(await reason(opened.openData())).toBe('commitment');
     const v1ish = object.slice();
     v1ish[5] = 1;
     expect(await reason(openObjectV2(p(), v1ish))).toBe('header');

@@ -4,8 +4,7 @@
 import { Hono, type Context } from 'hono';
 import type { App, AppDeps, AppEnv } from '../context.js';
 import { FerryError } from '../errors.js';
-import { dataKey, removeObjects, type FilesDeps } from '../files.js';
-import { plaintextSizeOf } from '../format.js';
+import { dataKey, removeFile, storedFileSize, type FilesDeps } from '../files.js';
 
 export function appFileRoutes(deps: AppDeps): Hono<AppEnv> {
   const now = deps.now ?? (() => new Date());
@@ -28,7 +27,7 @@ export function appFileRoutes(deps: AppDeps): Hono<AppEnv> {
     const t = now().getTime();
     for await (const o of deps.store.list(prefix)) {
       if (o.expiresAt.getTime() <= t) continue;
-      out.push({ id: o.key.slice(prefix.length), size: plaintextSizeOf(o.size), expiresAt: o.expiresAt.toISOString() });
+      out.push({ id: o.key.slice(prefix.length), size: await storedFileSize(deps.store, o.key, o), expiresAt: o.expiresAt.toISOString() });
     }
     out.sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.id.localeCompare(b.id));
     return c.json({ files: out }, 200, { 'cache-control': 'no-store' });
@@ -42,7 +41,7 @@ export function appFileRoutes(deps: AppDeps): Hono<AppEnv> {
       throw new FerryError('not_found', 'This app has no file with this id.');
     }
     c.set('fileId', id);
-    await removeObjects(files, tenant, id);
+    await removeFile(files, tenant, id);
     return c.body(null, 204);
   });
 

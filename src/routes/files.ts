@@ -37,10 +37,10 @@ export function fileRoutes(deps: AppDeps): Hono<Env> {
     return { caller, policy };
   }
 
-  async function openFor(c: Context<Env>, call: 'read' | 'remove'): Promise<OpenedFile> {
+  async function openFor(c: Context<Env>, call: 'read' | 'remove', options: { whole?: boolean } = {}): Promise<OpenedFile> {
     const handle = c.req.param('handle')!;
     const { caller } = await authorize(c, call, handle);
-    const file = await openFile(files, c.get('scope').tenant, handle, caller.name);
+    const file = await openFile(files, c.get('scope').tenant, handle, caller.name, options);
     c.set('fileId', file.id);
     return file;
   }
@@ -82,7 +82,18 @@ export function fileRoutes(deps: AppDeps): Hono<Env> {
   });
 
   app.get('/v1/files/:handle', async (c) => {
-    const file = await openFor(c, 'read');
+    // A plain GET reads the whole object in one store read; HEAD, ranges and revalidations
+    // read only the prefix first.
+    const whole = c.req.method === 'GET' && c.req.header('range') === undefined && c.req.header('if-none-match') === undefined;
+    const file = await openFor(c, 'read', { whole });
+    try {
+      return await download(c, file);
+    } finally {
+      await file.close();
+    }
+  });
+
+  async function download(c: Context<Env>, file: OpenedFile): Promise<Response> {
     const { size, type, filename } = file.meta;
     const etag = `"${file.id}"`;
     const headers: Record<string, string> = {
@@ -108,7 +119,7 @@ export function fileRoutes(deps: AppDeps): Hono<Env> {
     if (c.req.method === 'HEAD' || length === 0) return new Response(null, { status, headers });
     const body = await readFile(files, c.get('scope').tenant, file, range);
     return new Response(body, { status, headers });
-  });
+  }
 
   app.delete('/v1/files/:handle', async (c) => {
     const file = await openFor(c, 'remove');

@@ -30,6 +30,7 @@ import {
   type ObjectBody,
   type ObjectStore,
   type PutOptions,
+  type ReadRange,
   type StoredObject,
 } from './object-store.js';
 
@@ -137,7 +138,7 @@ export class FsStore implements ObjectStore {
     await io('put', () => syncDirectory(dir));
   }
 
-  async get(key: string, range?: ByteRange): Promise<ObjectBody | null> {
+  async get(key: string, range?: ReadRange): Promise<ObjectBody | null> {
     assertValidKey(key);
     if (range) assertRangeShape(range);
     const fh = await openObject(this.#path(key));
@@ -147,9 +148,12 @@ export class FsStore implements ObjectStore {
       let position = header.dataOffset;
       let remaining = size;
       if (range) {
-        if (range.end >= size) throw new RangeError('range lies outside the object');
+        const end = range.clamp ? Math.min(range.end, size - 1) : range.end;
+        if (end >= size || (range.start >= size && !(range.clamp && range.start === 0))) {
+          throw new RangeError('range lies outside the object');
+        }
         position += range.start;
-        remaining = range.end - range.start + 1;
+        remaining = Math.max(0, end - range.start + 1);
       }
       const body = fileBody(fh, position, remaining);
       return { key, size, expiresAt: header.expiresAt, metadata: header.metadata, body };

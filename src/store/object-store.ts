@@ -8,6 +8,15 @@ export interface ByteRange {
   end: number;
 }
 
+/**
+ * A range to read. With `clamp`, an `end` past the object's last byte reads to the end, as HTTP
+ * does (a reader that does not know an object's length yet, reading its bounded prefix); `start`
+ * must still lie within the object (0 is always allowed).
+ */
+export interface ReadRange extends ByteRange {
+  clamp?: boolean;
+}
+
 export interface PutOptions {
   /** When the object stops being served. Stored in plain object metadata. */
   expiresAt: Date;
@@ -37,8 +46,11 @@ export interface ObjectStore {
    * Memory use is bounded by a constant, whatever the body's length.
    */
   put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions): Promise<StoredObject>;
-  /** `null` when absent. With a range, only those bytes are read; the range lies within the object. */
-  get(key: string, range?: ByteRange): Promise<ObjectBody | null>;
+  /**
+   * `null` when absent. With a range, only those bytes are read; the range lies within the object
+   * (RangeError otherwise), unless `clamp` lets its end run past the last byte.
+   */
+  get(key: string, range?: ReadRange): Promise<ObjectBody | null>;
   head(key: string): Promise<StoredObject | null>;
   /** Idempotent: deleting an absent key succeeds. */
   delete(key: string): Promise<void>;

@@ -34,6 +34,7 @@ import {
   type ObjectBody,
   type ObjectStore,
   type PutOptions,
+  type ReadRange,
   type StoredObject,
 } from './object-store.js';
 
@@ -163,7 +164,7 @@ export class S3Store implements ObjectStore {
     return { key, size, expiresAt: new Date(expiresAt.getTime()), metadata: { ...metadata } };
   }
 
-  async get(key: string, range?: ByteRange): Promise<ObjectBody | null> {
+  async get(key: string, range?: ReadRange): Promise<ObjectBody | null> {
     assertValidKey(key);
     if (range) assertRangeShape(range);
     let res;
@@ -186,14 +187,18 @@ export class S3Store implements ObjectStore {
       // What the server sent: a Content-Range, or (if it ignored Range) the whole object.
       const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.ContentRange ?? '');
       const [first, last, total] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, size - 1, size];
-      if (range.end >= total || first > range.start || last < range.end) {
-        await body.cancel().catch(() => {});
+      const end = range.clamp ? Math.min(range.end, total - 1) : range.end;
+      if (range.end >= total && !range.clamp) {
         // S3 clamps an end past the object; the contract wants that treated as out of range.
-        if (range.end >= total) throw new RangeError('range lies outside the object');
+        await body.cancel().catch(() => {});
+        throw new RangeError('range lies outside the object');
+      }
+      if (first > range.start || last < end) {
+        await body.cancel().catch(() => {});
         throw new FerryError('storage_unavailable', 'object storage answered a different range than asked');
       }
       // More than asked (s3rver reads `bytes=0-0` as `bytes=0-`): hand on only the range.
-      if (first !== range.start || last !== range.end) body = sliceBytes(body, range.start - first, range.end - range.start + 1);
+      if (first !== range.start || last !== end) body = sliceBytes(body, range.start - first, end - range.start + 1);
       size = total;
     }
     return { key, size, ...plainMetadata(res.Metadata), body };

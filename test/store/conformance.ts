@@ -253,6 +253,18 @@ export function describeObjectStore(name: string, makeStore: () => Promise<Store
         await expect(store.get('r10', { start: -1, end: 3 })).rejects.toThrow(RangeError);
         await expect(store.get('r0', { start: 0, end: 0 })).rejects.toThrow(RangeError);
       });
+
+      it('with clamp, reads to the end when the end lies past it, and still refuses a start past it', async () => {
+        const data = pattern(1000, 11);
+        await put('c', data);
+        for (const [start, end] of [[0, 4171], [0, 999], [990, 5000], [0, 0]] as const) {
+          const got = await store.get('c', { start, end, clamp: true });
+          expect(got!.size, `${start}-${end}`).toBe(1000);
+          expectBytes(await readAll(got!.body), data.subarray(start, Math.min(end, 999) + 1));
+        }
+        await expect(store.get('c', { start: 1000, end: 2000, clamp: true })).rejects.toThrow(RangeError);
+        expect(await store.get('c-absent', { start: 0, end: 10, clamp: true })).toBeNull();
+      });
     });
 
     describe('delete', () => {
