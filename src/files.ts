@@ -240,8 +240,9 @@ async function openV2(
     } catch (e) {
       if (!(e instanceof FormatError)) throw e;
       // The metadata proves the handle: until it opens, damage and a wrong secret look alike
-      // (404). A header no keyring could open needs no secret to tell: that is damage.
-      throw e.reason === 'header' || e.reason === 'unknown_kid' ? corrupt() : notFound();
+      // (404), and so does a kid whose key was destroyed. A header that is not Ferry's needs no
+      // secret to tell: that is damage.
+      throw e.reason === 'header' ? corrupt() : notFound();
     }
     let decryptor;
     try {

@@ -55,7 +55,7 @@ export function describeAppsApi(name: string, makeTarget: TargetFactory) {
       const id = Buffer.from(file.handle, 'base64url').subarray(0, 16).toString('hex');
       const keys: string[] = [];
       for await (const o of t.store.list('')) if (o.key.includes(id)) keys.push(o.key);
-      expect(keys.sort()).toEqual([`apps/test/data/${id}`, `apps/test/meta/${id}`]);
+      expect(keys.sort()).toEqual([`apps/test/data/${id}`]);
     });
 
     it('answers CORS only for the app’s exact origins', async () => {

@@ -369,12 +369,12 @@ export function describeFilesApi(name: string, makeTarget: TargetFactory) {
       const bytes = pattern(50_000, 9);
       const probe = await upload(t.url, bytes);
       const prefix = prefixSizeOf(await readAllStream((await t.store.get((await objectsOf(probe.handle))[0]!))!.body));
-      // The header needs no secret to check; the data's salt and commitment are checked once
+      // The header's magic needs no secret to check; the data's salt and commitment are checked once
       // the metadata has proved the handle: both are damage. The metadata's own salt and
       // commitment cannot tell damage from a wrong secret, so they answer like one.
       for (const [at, status, code] of [
         [2, 500, 'corrupt_object'],
-        [8, 500, 'corrupt_object'],
+        [8, 404, 'not_found'], // a kid no key answers to: like a destroyed key
         [prefix - 50, 500, 'corrupt_object'],
         [prefix - 10, 500, 'corrupt_object'],
         [30, 404, 'not_found'],
