@@ -18,14 +18,22 @@
 // If the body errors or the signal aborts, the temp file is closed and removed. Temp files left
 // by a crash (older than an hour) are removed at construction and by `sweepTemp()`.
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FerryError } from '../errors.js';
 import {
+  InvalidParts,
+  NoSuchUpload,
   assertValidKey,
+  assertValidPart,
+  assertValidPartList,
   assertValidPrefix,
   assertValidPutOptions,
   openPutBody,
+  type PartOptions,
+  type PartRef,
+  type PendingUpload,
+  type StoredPart,
   type ByteRange,
   type ObjectBody,
   type ObjectStore,
@@ -63,6 +71,7 @@ export class FsStore implements ObjectStore {
   readonly root: string;
   readonly #objects: string;
   readonly #tmp: string;
+  readonly #uploads: string;
   readonly #staleTempMs: number;
   /** The start-up removal of stale temp files; resolves to how many were removed. Never rejects. */
   readonly tempSwept: Promise<number>;
@@ -71,6 +80,7 @@ export class FsStore implements ObjectStore {
     this.root = root;
     this.#objects = join(root, 'objects');
     this.#tmp = join(root, '.tmp');
+    this.#uploads = join(root, '.uploads');
     this.#staleTempMs = options.staleTempMs ?? HOUR;
     this.tempSwept = this.sweepTemp().catch(() => 0);
   }
@@ -78,6 +88,28 @@ export class FsStore implements ObjectStore {
   async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions): Promise<StoredObject> {
     const { expiresAt, metadata = {}, signal } = options;
     const reader = openPutBody(key, body, options);
+    const { temp, size } = await this.#writeTemp(reader, encodeHeader(expiresAt, metadata), signal);
+    try {
+      signal?.throwIfAborted();
+      await this.#moveIntoPlace(temp, this.#path(key));
+    } catch (e) {
+      await unlink(temp).catch(() => {});
+      throw e;
+    }
+    return { key, size, expiresAt: new Date(expiresAt.getTime()), metadata: { ...metadata } };
+  }
+
+  /**
+   * Writes `header` then everything `reader` yields to a new temp file, awaiting every write (so
+   * at most one source chunk waits in memory), and fsyncs it. With `exactSize`, a body of another
+   * length fails. On any failure the temp file is removed and the reader cancelled.
+   */
+  async #writeTemp(
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+    header: Uint8Array | undefined,
+    signal: AbortSignal | undefined,
+    exactSize?: number,
+  ): Promise<{ temp: string; size: number }> {
     // Cancelling the reader ends a pending read with `done`; `aborted` tells that apart from
     // a body that really ended.
     let aborted = false;
@@ -86,7 +118,6 @@ export class FsStore implements ObjectStore {
       reader.cancel(signal!.reason).catch(() => {});
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-
     const temp = join(this.#tmp, `${randomUUID()}.part`);
     let handle: FileHandle | undefined;
     let size = 0;
@@ -95,7 +126,7 @@ export class FsStore implements ObjectStore {
       await io('put', () => mkdir(this.#tmp, { recursive: true, mode: 0o700 }));
       handle = await io('put', () => open(temp, 'wx', 0o600));
       const fh = handle;
-      await io('put', () => writeAll(fh, encodeHeader(expiresAt, metadata)));
+      if (header) await io('put', () => writeAll(fh, header));
       for (;;) {
         const { done, value } = await reader.read().catch((e: unknown) => {
           sourceDone = true;
@@ -104,14 +135,15 @@ export class FsStore implements ObjectStore {
         if (aborted) throw signal!.reason;
         if (done) break;
         size += value.byteLength;
+        if (exactSize !== undefined && size > exactSize) throw new RangeError(`part is longer than its ${exactSize} bytes`);
         await io('put', () => writeAll(fh, value));
       }
       sourceDone = true;
+      if (exactSize !== undefined && size !== exactSize) throw new RangeError(`part ended after ${size} of its ${exactSize} bytes`);
       await io('put', () => fh.sync());
       handle = undefined;
       await io('put', () => fh.close());
-      signal?.throwIfAborted();
-      await this.#moveIntoPlace(temp, this.#path(key));
+      return { temp, size };
     } catch (e) {
       if (!sourceDone && !aborted) reader.cancel(e).catch(() => {});
       await handle?.close().catch(() => {});
@@ -120,7 +152,6 @@ export class FsStore implements ObjectStore {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    return { key, size, expiresAt: new Date(expiresAt.getTime()), metadata: { ...metadata } };
   }
 
   async #moveIntoPlace(temp: string, target: string): Promise<void> {
@@ -235,6 +266,147 @@ export class FsStore implements ObjectStore {
     }
   }
 
+  // ---- multipart -------------------------------------------------------------------------
+  // .uploads/<uploadId>/info       {"key","expiresAt","metadata","initiated"}, written once
+  // .uploads/<uploadId>/<n>.<etag> part n, written to .tmp and renamed in (atomic replace of
+  //                                its content: the etag is new for every write)
+  // complete streams the named parts, behind the object's envelope, into one temp file and
+  // renames it into place like any put, then removes the upload's directory.
+
+  async createMultipart(key: string, options: PutOptions): Promise<string> {
+    assertValidKey(key);
+    assertValidPutOptions(options);
+    const uploadId = randomUUID().replace(/-/g, '');
+    const dir = join(this.#uploads, uploadId);
+    await io('put', () => mkdir(dir, { recursive: true, mode: 0o700 }));
+    const info: UploadInfo = { key, expiresAt: options.expiresAt.toISOString(), metadata: { ...(options.metadata ?? {}) }, initiated: new Date().toISOString() };
+    const reader = new Blob([JSON.stringify(info)]).stream().getReader();
+    const { temp } = await this.#writeTemp(reader, undefined, undefined);
+    await io('put', () => rename(temp, join(dir, 'info')));
+    await io('put', () => syncDirectory(dir));
+    return uploadId;
+  }
+
+  async putPart(key: string, uploadId: string, n: number, body: ReadableStream<Uint8Array>, options: PartOptions): Promise<StoredPart> {
+    const reader = body.getReader();
+    let dir: string;
+    try {
+      assertValidPart(n, options.size);
+      dir = (await this.#upload(key, uploadId)).dir;
+      options.signal?.throwIfAborted();
+    } catch (e) {
+      reader.cancel(e).catch(() => {});
+      throw e;
+    }
+    const { temp, size } = await this.#writeTemp(reader, undefined, options.signal, options.size);
+    const etag = randomUUID().replace(/-/g, '');
+    try {
+      // Aborted or completed meanwhile: the directory is gone and the rename fails.
+      await rename(temp, join(dir, `${n}.${etag}`)).catch((e: unknown) => {
+        throw errno(e) === 'ENOENT' ? new NoSuchUpload() : storageError('put', e);
+      });
+    } catch (e) {
+      await unlink(temp).catch(() => {});
+      throw e;
+    }
+    // The older copies of part n, if any, are superseded.
+    for (const old of (await this.#parts(dir)).filter((p) => p.n === n && p.etag !== etag)) {
+      await unlink(join(dir, `${old.n}.${old.etag}`)).catch(() => {});
+    }
+    return { n, etag, size };
+  }
+
+  async listParts(key: string, uploadId: string): Promise<StoredPart[]> {
+    const { dir } = await this.#upload(key, uploadId);
+    const latest = new Map<number, StoredPart & { mtime: number }>();
+    for (const p of await this.#parts(dir)) {
+      const seen = latest.get(p.n);
+      if (!seen || p.mtime > seen.mtime) latest.set(p.n, p);
+    }
+    return [...latest.values()].sort((a, b) => a.n - b.n).map(({ n, etag, size }) => ({ n, etag, size }));
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: PartRef[]): Promise<StoredObject> {
+    assertValidPartList(parts);
+    const { dir, info } = await this.#upload(key, uploadId);
+    const stored = new Map((await this.#parts(dir)).map((p) => [`${p.n}.${p.etag}`, p]));
+    for (const p of parts) if (!stored.has(`${p.n}.${p.etag}`)) throw new InvalidParts(`part ${p.n} is not stored with etag ${p.etag}`);
+    const expiresAt = new Date(info.expiresAt);
+    const files = parts.map((p) => join(dir, `${p.n}.${p.etag}`));
+    const { temp, size } = await this.#writeTemp(concatFiles(files).getReader(), encodeHeader(expiresAt, info.metadata), undefined);
+    try {
+      await this.#moveIntoPlace(temp, this.#path(key));
+    } catch (e) {
+      await unlink(temp).catch(() => {});
+      throw e;
+    }
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+    return { key, size, expiresAt, metadata: info.metadata };
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    assertValidKey(key);
+    try {
+      await this.#upload(key, uploadId);
+    } catch (e) {
+      if (e instanceof NoSuchUpload) return;
+      throw e;
+    }
+    await io('delete', () => rm(join(this.#uploads, uploadId), { recursive: true, force: true }));
+  }
+
+  async *listMultipart(prefix: string): AsyncIterable<PendingUpload> {
+    if (prefix !== '') assertValidPrefix(prefix);
+    let names: string[];
+    try {
+      names = await readdir(this.#uploads);
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return;
+      throw storageError('list', e);
+    }
+    for (const uploadId of names) {
+      const info = await readUploadInfo(join(this.#uploads, uploadId));
+      if (info === null) {
+        // A crash between mkdir and the info file: report it as long expired, to be swept.
+        if (UPLOAD_ID.test(uploadId) && prefix === '') yield { key: '', uploadId, initiated: new Date(0), expiresAt: new Date(0) };
+        continue;
+      }
+      if (info.key.startsWith(prefix)) yield { key: info.key, uploadId, initiated: new Date(info.initiated), expiresAt: new Date(info.expiresAt) };
+    }
+  }
+
+  /** The upload's directory and info, checked against the key it was started for. */
+  async #upload(key: string, uploadId: string): Promise<{ dir: string; info: UploadInfo }> {
+    assertValidKey(key);
+    if (typeof uploadId !== 'string' || !UPLOAD_ID.test(uploadId)) throw new NoSuchUpload();
+    const dir = join(this.#uploads, uploadId);
+    const info = await readUploadInfo(dir);
+    if (!info || info.key !== key) throw new NoSuchUpload();
+    return { dir, info };
+  }
+
+  async #parts(dir: string): Promise<(StoredPart & { mtime: number })[]> {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (e) {
+      if (errno(e) === 'ENOENT') throw new NoSuchUpload();
+      throw storageError('list', e);
+    }
+    const out: (StoredPart & { mtime: number })[] = [];
+    for (const name of names) {
+      const m = PART_FILE.exec(name);
+      if (!m) continue;
+      try {
+        const st = await stat(join(dir, name));
+        out.push({ n: Number(m[1]), etag: m[2]!, size: st.size, mtime: st.mtimeMs });
+      } catch (e) {
+        if (errno(e) !== 'ENOENT') throw storageError('list', e);
+      }
+    }
+    return out;
+  }
+
   /** Removes temp files older than `staleTempMs` (crashed puts). Returns how many. */
   async sweepTemp(now = Date.now()): Promise<number> {
     let names: string[];
@@ -277,6 +449,66 @@ function pathComponents(key: string): string[] {
 }
 
 // ---- file helpers ----------------------------------------------------------------------------
+
+interface UploadInfo {
+  key: string;
+  expiresAt: string;
+  metadata: Record<string, string>;
+  initiated: string;
+}
+
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
+const PART_FILE = /^([1-9][0-9]{0,4})\.([0-9a-f]{32})$/;
+
+async function readUploadInfo(dir: string): Promise<UploadInfo | null> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'info'), 'utf8');
+  } catch (e) {
+    if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return null;
+    throw storageError('read', e);
+  }
+  try {
+    const info = JSON.parse(text) as UploadInfo;
+    return typeof info.key === 'string' && typeof info.expiresAt === 'string' ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The files one after another, READ_CHUNK at a time, each handle closed as soon as it is read. */
+function concatFiles(paths: string[]): ReadableStream<Uint8Array> {
+  let index = 0;
+  let current: FileHandle | undefined;
+  let position = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          if (!current) {
+            if (index === paths.length) return controller.close();
+            current = await io('read', () => open(paths[index++]!, 'r'));
+            position = 0;
+          }
+          const fh = current;
+          const buf = new Uint8Array(READ_CHUNK);
+          const { bytesRead } = await io('read', () => fh.read(buf, 0, READ_CHUNK, position));
+          if (bytesRead > 0) {
+            position += bytesRead;
+            controller.enqueue(buf.subarray(0, bytesRead));
+            return;
+          }
+          current = undefined;
+          await fh.close().catch(() => {});
+        }
+      },
+      async cancel() {
+        await current?.close().catch(() => {});
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
 
 async function openObject(path: string): Promise<FileHandle | null> {
   try {

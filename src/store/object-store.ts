@@ -56,6 +56,100 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Every object whose key starts with `prefix`, in no particular order. */
   list(prefix: string): AsyncIterable<StoredObject>;
+
+  // ---- objects written in parts (upload sessions, tus) --------------------------------------
+  // An object written in numbered parts, each stored on its own, in any order, retried at will;
+  // nothing is visible under `key` until `completeMultipart` joins the parts, atomically. An
+  // upload that is never completed is removed by `abortMultipart`, by the sweeper once it has
+  // expired (`listMultipart`), and on S3 by the bucket's lifecycle rule as a last resort.
+
+  /** Starts a multipart object; returns its upload id. `expiresAt` and `metadata` are the object's. */
+  createMultipart(key: string, options: PutOptions): Promise<string>;
+  /**
+   * Stores part `n` (1 to 10,000) of exactly `size` bytes, replacing any earlier part `n`. A
+   * body that ends early, runs long or errors stores nothing for `n` (an earlier part `n`
+   * stays). Rejects with NoSuchUpload once the upload is completed or aborted.
+   */
+  putPart(key: string, uploadId: string, n: number, body: ReadableStream<Uint8Array>, options: PartOptions): Promise<StoredPart>;
+  /** The parts stored so far, in part order; NoSuchUpload when there is no such upload. */
+  listParts(key: string, uploadId: string): Promise<StoredPart[]>;
+  /**
+   * Joins the named parts, in this (ascending) order, into the object under `key`, which then
+   * becomes visible at once; the upload is gone. Rejects with InvalidParts when a part is missing
+   * or its etag differs (the upload stays, to be completed correctly or aborted), NoSuchUpload
+   * when there is no such upload.
+   */
+  completeMultipart(key: string, uploadId: string, parts: PartRef[]): Promise<StoredObject>;
+  /** Removes the upload and its parts. Idempotent: an unknown or finished upload succeeds. */
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+  /** Uploads in progress under `prefix`, for the sweeper (which aborts the expired ones). */
+  listMultipart(prefix: string): AsyncIterable<PendingUpload>;
+  /**
+   * Where a store's backend can take a part straight from a client (S3, R2 through its S3 API):
+   * a URL that allows exactly one `PUT` of part `n` of this upload, valid `expiresInSeconds`.
+   * Absent where it cannot (the filesystem): the client then sends parts through Ferry.
+   */
+  presignPart?(key: string, uploadId: string, n: number, options: { expiresInSeconds: number; size: number }): Promise<string>;
+}
+
+export interface PartOptions {
+  /** The part's exact length: more or fewer bytes fail the put. */
+  size: number;
+  signal?: AbortSignal;
+}
+
+export interface PartRef {
+  n: number;
+  etag: string;
+}
+
+export interface StoredPart extends PartRef {
+  size: number;
+}
+
+export interface PendingUpload {
+  key: string;
+  uploadId: string;
+  /** When the upload was started (S3 says when; stores that keep an expiry report it here too). */
+  initiated: Date;
+  /** The object's expiry where the store knows it. */
+  expiresAt?: Date;
+}
+
+/** The highest part number S3 allows. */
+export const MAX_PARTS = 10_000;
+
+/** The upload was completed, aborted, or never existed. */
+export class NoSuchUpload extends Error {
+  constructor(message = 'no such multipart upload') {
+    super(message);
+    this.name = 'NoSuchUpload';
+  }
+}
+
+/** `completeMultipart` was named a part that is not stored as named. */
+export class InvalidParts extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidParts';
+  }
+}
+
+/** Checks a part number and a part list the same way in every store. */
+export function assertValidPart(n: number, size?: number): void {
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_PARTS) throw new RangeError(`part number out of range: ${n}`);
+  if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) throw new RangeError(`invalid part size: ${size}`);
+}
+
+export function assertValidPartList(parts: PartRef[]): void {
+  if (!Array.isArray(parts) || parts.length === 0) throw new InvalidParts('no parts named');
+  let last = 0;
+  for (const p of parts) {
+    assertValidPart(p.n);
+    if (p.n <= last) throw new InvalidParts('parts must be named in ascending order, each once');
+    if (typeof p.etag !== 'string' || p.etag.length === 0) throw new InvalidParts(`part ${p.n} has no etag`);
+    last = p.n;
+  }
 }
 
 /**

@@ -15,18 +15,34 @@
 // and when one part fails, the other queue slots keep reading the body until it ends, errors or
 // the signal aborts, before done() rejects.)
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Upload } from '@aws-sdk/lib-storage';
 import { FerryError } from '../errors.js';
 import {
+  InvalidParts,
+  MAX_PARTS,
+  NoSuchUpload,
+  assertValidPart,
+  assertValidPartList,
+  assertValidPutOptions,
+  type PartOptions,
+  type PartRef,
+  type PendingUpload,
+  type StoredPart,
   assertValidKey,
   assertValidPrefix,
-  assertValidPutOptions,
   openPutBody,
   EXPIRES_METADATA,
   isStoreKey,
@@ -53,6 +69,8 @@ export interface S3StoreOptions {
   listConcurrency?: number;
 }
 
+/** The largest part putPart reads into memory (S3 allows 5 GiB; Ferry's sessions use far less). */
+const MAX_BUFFERED_PART = 64 * 1024 * 1024;
 /** User-metadata name (after `x-amz-meta-`) that carries the expiry; callers may not use it. */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 
@@ -229,6 +247,134 @@ export class S3Store implements ObjectStore {
     }
   }
 
+  // ---- multipart -------------------------------------------------------------------------
+  // S3's own multipart upload: the parts live in the bucket (never on Ferry's disk), and
+  // CompleteMultipartUpload is the atomic commit. A part is sent with its exact length, read
+  // into one buffer first (a part is bounded: MAX_BUFFERED_PART), because the SDK's Node handler
+  // cannot stream a Web stream of known length and workerd needs one too.
+
+  async createMultipart(key: string, options: PutOptions): Promise<string> {
+    assertValidKey(key);
+    assertValidPutOptions(options);
+    try {
+      const res = await this.#client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.#bucket,
+          Key: this.#prefix + key,
+          ContentType: 'application/octet-stream',
+          Metadata: { ...(options.metadata ?? {}), [EXPIRES_METADATA]: options.expiresAt.toISOString() },
+        }),
+      );
+      if (!res.UploadId) throw new Error('no UploadId in the answer');
+      return res.UploadId;
+    } catch (e) {
+      throw storageError('put', e);
+    }
+  }
+
+  async putPart(key: string, uploadId: string, n: number, body: ReadableStream<Uint8Array>, options: PartOptions): Promise<StoredPart> {
+    let bytes: Uint8Array;
+    try {
+      assertValidKey(key);
+      assertValidPart(n, options.size);
+      if (options.size > MAX_BUFFERED_PART) throw new RangeError(`parts are at most ${MAX_BUFFERED_PART} bytes`);
+      bytes = await readExact(body, options.size, options.signal);
+    } catch (e) {
+      await body.cancel(e).catch(() => {});
+      throw e;
+    }
+    try {
+      const res = await this.#client.send(
+        new UploadPartCommand({ Bucket: this.#bucket, Key: this.#prefix + key, UploadId: uploadId, PartNumber: n, Body: bytes, ContentLength: bytes.byteLength }),
+        { abortSignal: options.signal },
+      );
+      return { n, etag: unquote(res.ETag ?? ''), size: bytes.byteLength };
+    } catch (e) {
+      throw multipartError('put', e);
+    }
+  }
+
+  async listParts(key: string, uploadId: string): Promise<StoredPart[]> {
+    assertValidKey(key);
+    const out: StoredPart[] = [];
+    let marker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.#client.send(
+          new ListPartsCommand({ Bucket: this.#bucket, Key: this.#prefix + key, UploadId: uploadId, PartNumberMarker: marker, MaxParts: 1000 }),
+        );
+      } catch (e) {
+        throw multipartError('list', e);
+      }
+      for (const p of page.Parts ?? []) out.push({ n: p.PartNumber ?? 0, etag: unquote(p.ETag ?? ''), size: p.Size ?? 0 });
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker && out.length < MAX_PARTS);
+    return out.sort((a, b) => a.n - b.n);
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: PartRef[]): Promise<StoredObject> {
+    assertValidKey(key);
+    assertValidPartList(parts);
+    try {
+      await this.#client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.#bucket,
+          Key: this.#prefix + key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.n, ETag: `"${unquote(p.etag)}"` })) },
+        }),
+      );
+    } catch (e) {
+      throw multipartError('put', e);
+    }
+    const stored = await this.head(key);
+    if (!stored) throw new FerryError('storage_unavailable', 'object storage completed an upload it then could not find');
+    return stored;
+  }
+
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    assertValidKey(key);
+    try {
+      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: this.#prefix + key, UploadId: uploadId }));
+    } catch (e) {
+      const err = multipartError('delete', e);
+      if (err instanceof NoSuchUpload) return;
+      throw err;
+    }
+  }
+
+  async *listMultipart(prefix: string): AsyncIterable<PendingUpload> {
+    if (prefix !== '') assertValidPrefix(prefix);
+    let keyMarker: string | undefined;
+    let idMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.#client.send(
+          new ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix: this.#prefix + prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }),
+        );
+      } catch (e) {
+        throw storageError('list', e);
+      }
+      for (const u of page.Uploads ?? []) {
+        const key = (u.Key ?? '').slice(this.#prefix.length);
+        if (!u.Key?.startsWith(this.#prefix) || !isStoreKey(key) || !u.UploadId) continue;
+        yield { key, uploadId: u.UploadId, initiated: u.Initiated ?? new Date(0) };
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      idMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+  }
+
+  async presignPart(key: string, uploadId: string, n: number, options: { expiresInSeconds: number; size: number }): Promise<string> {
+    assertValidKey(key);
+    assertValidPart(n, options.size);
+    // ContentLength is signed, so the URL takes exactly one part of exactly this size.
+    const command = new UploadPartCommand({ Bucket: this.#bucket, Key: this.#prefix + key, UploadId: uploadId, PartNumber: n, ContentLength: options.size });
+    return getSignedUrl(this.#client, command, { expiresIn: options.expiresInSeconds, signableHeaders: new Set(['content-length']) });
+  }
+
   async *list(prefix: string): AsyncIterable<StoredObject> {
     if (prefix !== '') assertValidPrefix(prefix);
     let token: string | undefined;
@@ -320,6 +466,39 @@ async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** Reads exactly `size` bytes of `body` into one buffer; RangeError for a body of another length. */
+async function readExact(body: ReadableStream<Uint8Array>, size: number, signal?: AbortSignal): Promise<Uint8Array> {
+  const out = new Uint8Array(size);
+  let got = 0;
+  const reader = body.getReader();
+  const onAbort = () => reader.cancel(signal!.reason).catch(() => {});
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      signal?.throwIfAborted();
+      if (done) break;
+      if (got + value.byteLength > size) throw new RangeError(`part is longer than its ${size} bytes`);
+      out.set(value, got);
+      got += value.byteLength;
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (got !== size) throw new RangeError(`part ended after ${got} of its ${size} bytes`);
+  return out;
+}
+
+const unquote = (etag: string) => etag.replace(/^"|"$/g, '');
+
+/** S3's answers for an upload that is gone, and for parts that are not as named. */
+function multipartError(op: string, e: unknown): Error {
+  const name = (e as { name?: unknown } | null)?.name;
+  if (name === 'NoSuchUpload' || (httpStatus(e) === 404 && name !== 'NoSuchBucket')) return new NoSuchUpload();
+  if (name === 'InvalidPart' || name === 'InvalidPartOrder' || name === 'EntityTooSmall') return new InvalidParts(`object storage refused the parts (${String(name)})`);
+  return storageError(op, e);
 }
 
 // ---- errors ----------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ describe.each([
         expiresAt: expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
         app: TEST_APP.name,
       });
-      await t.store.put(`apps/${TEST_APP.name}/meta/${id}`, new Blob([meta]).stream(), plain);
+      await t.store.put(`apps/${TEST_APP.name}/meta/${id}`, new Blob([meta as Uint8Array<ArrayBuffer>]).stream(), plain);
 
       const url = `${t.url}/v1/files/${encodeHandle(ref)}?key=${TEST_APP.key}`;
       const whole = await fetch(url);

@@ -3,7 +3,7 @@
 // Each test gets a fresh store from the factory, so `residue()` must be exactly what that test
 // left behind.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ObjectStore, StoredObject } from '../../src/store/object-store.js';
+import { InvalidParts, NoSuchUpload, type ObjectStore, type StoredObject } from '../../src/store/object-store.js';
 import { sweepExpired } from '../../src/store/sweep.js';
 
 export interface StoreHarness {
@@ -264,6 +264,110 @@ export function describeObjectStore(name: string, makeStore: () => Promise<Store
         }
         await expect(store.get('c', { start: 1000, end: 2000, clamp: true })).rejects.toThrow(RangeError);
         expect(await store.get('c-absent', { start: 0, end: 10, clamp: true })).toBeNull();
+      });
+    });
+
+    describe('multipart', () => {
+      const opts = { expiresAt: EXPIRES, metadata: META };
+      const part = (store: ObjectStore, key: string, id: string, n: number, data: Uint8Array) =>
+        store.putPart(key, id, n, source(data, { chunk: 40_001 }).stream, { size: data.length });
+      const MiB5 = 5 * MiB;
+
+      it('stores parts in any order, lists them, and makes the object visible only on complete', async () => {
+        const a = pattern(MiB5, 21);
+        const b = pattern(MiB5, 22);
+        const c = pattern(1234, 23);
+        const id = await store.createMultipart('mp/one', opts);
+        const pc = await part(store, 'mp/one', id, 3, c);
+        const pa = await part(store, 'mp/one', id, 1, a);
+        expect(await store.get('mp/one')).toBeNull();
+        expect((await collect(store.list('mp/'))).map((o) => o.key)).toEqual([]);
+        const pb = await part(store, 'mp/one', id, 2, b);
+        expect(await store.listParts('mp/one', id)).toEqual([pa, pb, pc].map((p) => ({ ...p })));
+        expect([pa.size, pb.size, pc.size]).toEqual([MiB5, MiB5, 1234]);
+        expect((await collect(store.listMultipart('mp/'))).map((u) => [u.key, u.uploadId])).toEqual([['mp/one', id]]);
+
+        const done = await store.completeMultipart('mp/one', id, [pa, pb, pc]);
+        expect(done).toEqual({ key: 'mp/one', size: 2 * MiB5 + 1234, expiresAt: EXPIRES, metadata: META });
+        const got = (await store.get('mp/one'))!;
+        expect(got.metadata).toEqual(META);
+        expectBytes(await readAll(got.body), new Uint8Array([...a, ...b, ...c]));
+        const tail = (await store.get('mp/one', { start: MiB5 - 10, end: MiB5 + 9 }))!;
+        expectBytes(await readAll(tail.body), new Uint8Array([...a.subarray(MiB5 - 10), ...b.subarray(0, 10)]));
+        // The upload is gone: its parts, its listing, further parts.
+        await expect(store.listParts('mp/one', id)).rejects.toThrow(NoSuchUpload);
+        await expect(part(store, 'mp/one', id, 4, c)).rejects.toThrow(NoSuchUpload);
+        expect(await collect(store.listMultipart(''))).toEqual([]);
+        expect(await h.residue()).toHaveLength(1);
+      });
+
+      it('replaces a part written again; completing with a stale etag or a missing part is InvalidParts and keeps the upload', async () => {
+        const id = await store.createMultipart('mp/two', opts);
+        const first = await part(store, 'mp/two', id, 1, pattern(1000, 1));
+        const again = await part(store, 'mp/two', id, 1, pattern(1000, 2));
+        const listed = await store.listParts('mp/two', id);
+        expect(listed).toEqual([again]);
+        if (first.etag !== again.etag) {
+          await expect(store.completeMultipart('mp/two', id, [first])).rejects.toThrow(InvalidParts);
+        }
+        await expect(store.completeMultipart('mp/two', id, [again, { n: 2, etag: again.etag }])).rejects.toThrow(InvalidParts);
+        await expect(store.completeMultipart('mp/two', id, [])).rejects.toThrow(InvalidParts);
+        expect(await store.get('mp/two')).toBeNull();
+        await store.completeMultipart('mp/two', id, [again]);
+        expectBytes(await readAll((await store.get('mp/two'))!.body), pattern(1000, 2));
+      });
+
+      it('stores nothing for a part whose body is short, long or fails, and cancels that body', async () => {
+        const id = await store.createMultipart('mp/three', opts);
+        await expect(store.putPart('mp/three', id, 1, source(pattern(999)).stream, { size: 1000 })).rejects.toThrow(RangeError);
+        await expect(store.putPart('mp/three', id, 2, source(pattern(1001)).stream, { size: 1000 })).rejects.toThrow(RangeError);
+        const failing = source(pattern(500), { end: { error: new Error('client went away') } });
+        await expect(store.putPart('mp/three', id, 3, failing.stream, { size: 1000 })).rejects.toThrow('client went away');
+        const stalled = source(pattern(500), { end: 'stall' });
+        const ctl = new AbortController();
+        const pending = store.putPart('mp/three', id, 4, stalled.stream, { size: 1000, signal: ctl.signal });
+        ctl.abort(new Error('aborted by caller'));
+        await expect(pending).rejects.toThrow();
+        expect(stalled.cancelled()).toBeDefined();
+        expect(await store.listParts('mp/three', id)).toEqual([]);
+        await store.abortMultipart('mp/three', id);
+      });
+
+      it('aborts: parts gone, idempotent, no further parts, nothing left behind', async () => {
+        const id = await store.createMultipart('mp/four', opts);
+        await part(store, 'mp/four', id, 1, pattern(MiB, 4));
+        await store.abortMultipart('mp/four', id);
+        await store.abortMultipart('mp/four', id);
+        await expect(store.listParts('mp/four', id)).rejects.toThrow(NoSuchUpload);
+        await expect(part(store, 'mp/four', id, 2, pattern(10))).rejects.toThrow(NoSuchUpload);
+        await expect(store.completeMultipart('mp/four', id, [{ n: 1, etag: 'x' }])).rejects.toThrow(NoSuchUpload);
+        expect(await store.get('mp/four')).toBeNull();
+        expect(await collect(store.listMultipart(''))).toEqual([]);
+        expect(await h.residue()).toEqual([]);
+      });
+
+      it('refuses unknown upload ids, upload ids of another key, and bad part numbers', async () => {
+        const id = await store.createMultipart('mp/five', opts);
+        await expect(store.listParts('mp/other', id)).rejects.toThrow(NoSuchUpload);
+        await expect(store.listParts('mp/five', 'not-an-upload')).rejects.toThrow(NoSuchUpload);
+        for (const n of [0, 10_001, 1.5]) {
+          await expect(store.putPart('mp/five', id, n, source(pattern(1)).stream, { size: 1 })).rejects.toThrow(RangeError);
+        }
+        await store.abortMultipart('mp/five', id);
+        await store.abortMultipart('mp/five', 'never-started');
+      });
+
+      it('takes a part straight from a client through a presigned URL, where the store can presign', async () => {
+        if (!store.presignPart) return;
+        const id = await store.createMultipart('mp/six', opts);
+        const data = pattern(MiB, 6);
+        const url = await store.presignPart('mp/six', id, 1, { expiresInSeconds: 300, size: data.length });
+        const res = await fetch(url, { method: 'PUT', body: data });
+        expect(res.status).toBe(200);
+        const etag = res.headers.get('etag')!.replace(/"/g, '');
+        expect(await store.listParts('mp/six', id)).toEqual([{ n: 1, etag, size: data.length }]);
+        await store.completeMultipart('mp/six', id, [{ n: 1, etag }]);
+        expectBytes(await readAll((await store.get('mp/six'))!.body), data);
       });
     });
 

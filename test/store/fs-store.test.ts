@@ -21,7 +21,7 @@ async function tree(root: string): Promise<string[]> {
   const walk = async (dir: string): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true });
     const rel = relative(root, dir);
-    if (entries.length === 0 && rel !== '.tmp' && rel !== 'objects' && rel !== '') out.push(`${rel}/`);
+    if (entries.length === 0 && rel !== '.tmp' && rel !== '.uploads' && rel !== 'objects' && rel !== '') out.push(`${rel}/`);
     for (const e of entries) {
       if (e.isDirectory()) await walk(join(dir, e.name));
       else out.push(relative(root, join(dir, e.name)));

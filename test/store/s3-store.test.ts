@@ -1,14 +1,13 @@
 // S3Store: the shared conformance suite against a real S3 server (s3rver on loopback), plus what
 // s3rver cannot answer, asserted against a loopback endpoint that records the exact requests.
 //
-// Residue on s3rver: ListObjectsV2 shows every stored object. In-progress multipart uploads
-// cannot be listed there (ListMultipartUploads answers 501) nor really aborted
-// (AbortMultipartUpload answers 405, so their parts stay on s3rver's disk whatever the client
-// does). So `residue()` asks ListMultipartUploads first and, where the server does not
-// implement it, falls back to a ledger kept by middleware on the store's own S3 client: every
-// upload it created, minus those it completed or delivered an AbortMultipartUpload for. The
-// recording endpoint below then proves that the abort request is exactly right and sent before
-// `put` rejects, which is what makes a real S3 drop the parts.
+// Residue on s3rver: ListObjectsV2 shows every stored object, and ListMultipartUploads every
+// upload in progress (the suite's s3rver has the multipart calls it lacks added from its own
+// files, test/helpers/s3rver-multipart.mjs, so AbortMultipartUpload really drops the parts).
+// Where a server does not implement ListMultipartUploads (501), `residue()` falls back to a
+// ledger kept by middleware on the store's own S3 client: every upload it created, minus those
+// it completed or delivered an AbortMultipartUpload for. The recording endpoint below proves
+// that the abort request is exactly right and sent before `put` rejects.
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
