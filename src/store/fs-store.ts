@@ -365,12 +365,9 @@ export class FsStore implements ObjectStore {
       throw storageError('list', e);
     }
     for (const uploadId of names) {
+      // No info: a crash between mkdir and writing it; sweepTemp removes such directories.
       const info = await readUploadInfo(join(this.#uploads, uploadId));
-      if (info === null) {
-        // A crash between mkdir and the info file: report it as long expired, to be swept.
-        if (UPLOAD_ID.test(uploadId) && prefix === '') yield { key: '', uploadId, initiated: new Date(0), expiresAt: new Date(0) };
-        continue;
-      }
+      if (info === null) continue;
       if (info.key.startsWith(prefix)) yield { key: info.key, uploadId, initiated: new Date(info.initiated), expiresAt: new Date(info.expiresAt) };
     }
   }
@@ -407,8 +404,35 @@ export class FsStore implements ObjectStore {
     return out;
   }
 
-  /** Removes temp files older than `staleTempMs` (crashed puts). Returns how many. */
+  /**
+   * Removes temp files older than `staleTempMs` (crashed puts), and upload directories that a
+   * crash left without their info file. Returns how many.
+   */
   async sweepTemp(now = Date.now()): Promise<number> {
+    return (await this.#sweepTempFiles(now)) + (await this.#sweepBrokenUploads(now));
+  }
+
+  async #sweepBrokenUploads(now: number): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.#uploads);
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return 0;
+      throw storageError('sweep', e);
+    }
+    let removed = 0;
+    for (const name of names) {
+      const dir = join(this.#uploads, name);
+      if (UPLOAD_ID.test(name) && (await readUploadInfo(dir)) !== null) continue;
+      const { mtimeMs } = await stat(dir).catch(() => ({ mtimeMs: now }));
+      if (now - mtimeMs < this.#staleTempMs) continue;
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+      removed++;
+    }
+    return removed;
+  }
+
+  async #sweepTempFiles(now: number): Promise<number> {
     let names: string[];
     try {
       names = await readdir(this.#tmp);

@@ -5,9 +5,34 @@
 import type { ObjectStore } from './object-store.js';
 
 const DELETES_IN_FLIGHT = 8;
+/**
+ * An upload in parts lives no longer than the file it would become: at most a day. Where the
+ * store does not know an upload's expiry (S3 reports only when it began), it is aborted a day
+ * after it began.
+ */
+const UPLOAD_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
-/** Deletes every object under `prefix` whose expiresAt ≤ now; returns how many were deleted. */
+/**
+ * Deletes every object under `prefix` whose expiresAt ≤ now, and aborts every upload in parts
+ * that has outlived its file; returns how many objects and uploads went.
+ */
 export async function sweepExpired(store: ObjectStore, now: Date, prefix = ''): Promise<number> {
+  return (await sweepObjects(store, now, prefix)) + (await sweepUploads(store, now, prefix));
+}
+
+async function sweepUploads(store: ObjectStore, now: Date, prefix: string): Promise<number> {
+  const cutoff = now.getTime();
+  let aborted = 0;
+  for await (const upload of store.listMultipart(prefix)) {
+    const end = upload.expiresAt?.getTime() ?? upload.initiated.getTime() + UPLOAD_LIFETIME_MS;
+    if (end > cutoff) continue;
+    await store.abortMultipart(upload.key, upload.uploadId);
+    aborted++;
+  }
+  return aborted;
+}
+
+async function sweepObjects(store: ObjectStore, now: Date, prefix: string): Promise<number> {
   const cutoff = now.getTime();
   const inFlight = new Set<Promise<void>>();
   let deleted = 0;

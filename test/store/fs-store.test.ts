@@ -294,6 +294,8 @@ describe('startSweeper (on an FsStore)', () => {
       get: h.store.get.bind(h.store),
       head: h.store.head.bind(h.store),
       delete: h.store.delete.bind(h.store),
+      listMultipart: h.store.listMultipart.bind(h.store),
+      abortMultipart: h.store.abortMultipart.bind(h.store),
       list: (prefix) => {
         if (failures-- > 0) throw new FerryError('storage_unavailable', 'disk went away');
         return h.store.list(prefix);
