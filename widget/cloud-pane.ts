@@ -6,7 +6,7 @@ import type { AccountSourceName, ListItem } from '../src/wire.js';
 import { RequestError, connectUrl, listFolder } from './client.js';
 import { clear, h, icon, rovingKeys } from './dom.js';
 import { isAccountError, sentenceFor } from './errors.js';
-import type { PaneContext } from './picker.js';
+import type { PaneContext } from './pane-context.js';
 import { accepts, typeOf } from './restrictions.js';
 
 const memoryStore = new Map<string, string>();
