@@ -30,7 +30,7 @@ function fileFor(item: QueueItem, extra: Partial<FerryFile> = {}): FerryFile {
 }
 
 /** A queue over a fake upload step, recording what the picker would hear, in order. */
-function harness(concurrency: number, overrides: Partial<QueueHooks> = {}) {
+function harness(concurrency: number, overrides: Partial<QueueHooks> = {}, { abortAnswers = true } = {}) {
   const transfers: FakeTransfer[] = [];
   const events: string[] = [];
   const rounds: UploadDone[] = [];
@@ -57,7 +57,8 @@ function harness(concurrency: number, overrides: Partial<QueueHooks> = {}) {
         done,
         abort() {
           fake.aborted = true;
-          fake.reject(new RequestError('canceled', 'Cancelled.'));
+          // Like XMLHttpRequest's abort event; off, the test answers the aborted request itself, late.
+          if (abortAnswers) fake.reject(new RequestError('canceled', 'Cancelled.'));
         },
       };
       return transfer;
@@ -221,6 +222,27 @@ describe('the upload queue', () => {
       ['a', 'canceled'],
       ['c', 'canceled'],
     ]);
+  });
+
+  it('ignores a cancelled attempt’s late answer, even once the file is retried', async () => {
+    const h = harness(1, {}, { abortAnswers: false });
+    const a = h.add('a');
+    h.queue.start();
+    h.queue.cancel(a);
+    h.queue.retry(a);
+    expect(h.transfers).toHaveLength(2);
+    h.transfers[0]!.reject(new RequestError('storage_unavailable', 'late'));
+    await settled();
+    expect(a.status).toBe('uploading');
+    expect(h.events.filter((e) => e.startsWith('failed'))).toEqual([]);
+    h.transfers[0]!.resolve();
+    h.transfers[1]!.progress(5);
+    await settled();
+    expect(a.status).toBe('uploading');
+    h.transfers[1]!.resolve({ handle: 'second' });
+    await settled();
+    expect(a.result?.handle).toBe('second');
+    expect(h.events.filter((e) => e.startsWith('finished'))).toEqual(['finished 1']);
   });
 
   it('cancels all: what waits and what is on its way, says so before reporting, and starts nothing', async () => {
