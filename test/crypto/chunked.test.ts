@@ -25,7 +25,7 @@ import {
 } from '../../src/crypto/chunked.js';
 import { deriveMessageKey } from '../../src/crypto/message-key.js';
 import { nodeCrypto } from '../../src/crypto/node-crypto.js';
-import { concat, expectBytes, hex, rng, run, split } from '../helpers/byte-streams.js';
+import { concat, expectBytes, fakeSource, hex, idle, readAll, rng, run, split } from '../helpers/byte-streams.js';
 
 // ---- helpers (kept local: each test file stands alone) ----------------------------------
 
@@ -353,6 +353,86 @@ describe.each(providers)('decryptChunks failures on %s', (_, c) => {
     );
     expect(error).toBeInstanceOf(Mine);
     expect((error as Error).message).toMatch(/^chunk: /);
+  });
+});
+
+// ---- as a pipe stage -----------------------------------------------------------------------
+
+/**
+ * A plaintext source of 64 KiB writes (how node:http hands a body over), recording its pulls.
+ * 16 MiB long rather than endless, so a transform that stopped applying backpressure fails the
+ * bound instead of hanging the run.
+ */
+const plaintextSource = (options: { count?: number; failAt?: number; error?: unknown } = {}) =>
+  fakeSource({ chunk: () => pattern(4 * CHUNK_SIZE), count: 256, ...options });
+
+/**
+ * What a transform may hold when its consumer stops: the provider's in-flight window, the write
+ * being processed, the one queued on the writable side, and one write of slack.
+ */
+const readAheadBound = (c: CryptoProvider) => c.concurrency * SEALED_CHUNK_SIZE + 3 * 65536;
+
+describe.each(providers)('encryptChunks/decryptChunks in a pipe on %s', (_, c) => {
+  it('encryption pulls a bounded amount ahead of a consumer that has stopped reading', async () => {
+    const { stream, log } = plaintextSource();
+    const reader = stream.pipeThrough(encryptChunks(await keyFor(c))).getReader();
+    await reader.read();
+    await reader.read();
+    await idle();
+    const ahead = log.pulls;
+    await idle();
+    expect(log.pulls).toBe(ahead);
+    expect(log.given).toBeLessThanOrEqual(readAheadBound(c));
+  });
+
+  it('decryption pulls a bounded amount ahead of a consumer that has stopped reading', async () => {
+    const n = 64 * CHUNK_SIZE;
+    const ct = await sealed(c, pattern(n));
+    const { stream, log } = fakeSource({ chunk: (i) => ct.subarray(i * 65536, (i + 1) * 65536), count: Math.ceil(ct.length / 65536) });
+    const reader = stream.pipeThrough(decryptChunks(await keyFor(c), { plaintextSize: n })).getReader();
+    await reader.read();
+    await idle();
+    const ahead = log.pulls;
+    await idle();
+    expect(log.pulls).toBe(ahead);
+    expect(log.given).toBeLessThanOrEqual(readAheadBound(c));
+  });
+
+  it('cancelling the output cancels the source with the same reason', async () => {
+    const { stream, log } = plaintextSource();
+    const reader = stream.pipeThrough(encryptChunks(await keyFor(c))).getReader();
+    await reader.read();
+    const reason = new Error('the store gave up');
+    await reader.cancel(reason);
+    await idle();
+    expect(log.cancelReason).toBe(reason);
+  });
+
+  it('a failing source errors the output with its error', async () => {
+    const failure = new Error('client went away');
+    const { stream } = plaintextSource({ failAt: 3, error: failure });
+    const { out, error } = await readAll(stream.pipeThrough(encryptChunks(await keyFor(c))));
+    expect(error).toBe(failure);
+    expect(out.length).toBeLessThan(ciphertextSize(3 * 4 * CHUNK_SIZE));
+  });
+
+  it('an aborted pipe errors the output and cancels the source with the abort reason', async () => {
+    const { stream, log } = plaintextSource();
+    const abort = new AbortController();
+    const ts = encryptChunks(await keyFor(c));
+    void stream.pipeTo(ts.writable, { signal: abort.signal }).catch(() => {});
+    const reader = ts.readable.getReader();
+    await reader.read();
+    const reason = new Error('request aborted');
+    abort.abort(reason);
+    let error: unknown;
+    try {
+      for (;;) if ((await reader.read()).done) break;
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBe(reason);
+    expect(log.cancelReason).toBe(reason);
   });
 });
 
