@@ -17,6 +17,9 @@ export interface SourceRegistry {
   get(name: string): Source | undefined;
 }
 
+/** No remote sources at all: what an app built without a registry offers. */
+export const NO_SOURCES: SourceRegistry = { all: [], get: () => undefined };
+
 export interface BuildOptions {
   /** For provider APIs (not links); defaults to the platform fetch. */
   fetch?: Fetch;
