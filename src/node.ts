@@ -1,6 +1,7 @@
-// The Node adapter: reads configuration from process.env, builds the store, keyring and
-// crypto provider, and serves the app with @hono/node-server. `npm start` runs this file.
-// Everything Node-specific lives here or behind an interface (FsStore, nodeCrypto).
+// The Node adapter: reads configuration from process.env, hands src/compose.ts what only Node
+// has (node:crypto, the filesystem store, the resolving link connector, the embedded key file
+// and dev app, in-memory limits, the socket's address), then serves the app with
+// @hono/node-server and runs the sweeper on the same clock. `npm start` runs this file.
 import { serve, type HttpBindings, type Http2Bindings } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';

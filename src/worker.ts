@@ -1,6 +1,7 @@
 // The Cloudflare Workers adapter: the sibling of src/node.ts. It reads configuration from the
-// Worker's vars and secrets, builds the same app with the WebCrypto provider and the S3 store
-// (S3 itself, or R2 through its S3 API), and hands requests to it. `wrangler.toml` points here.
+// Worker's vars and secrets, checks what only Workers require, and has src/compose.ts build the
+// same app with the WebCrypto provider and the S3 store (S3 itself, or R2 through its S3 API);
+// then it hands requests to it and runs the Cron sweep. `wrangler.toml` points here.
 //
 // Workers have no local disk, so S3_BUCKET, its credentials, FERRY_KEYS and FERRY_APPS are
 // required; a missing or bad one answers every request with a 500 naming the variable (and logs
