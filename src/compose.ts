@@ -70,7 +70,7 @@ export function composeFerry(config: FerryConfig, env: Env, platform: Platform):
     crypto: platform.crypto,
     now,
     apps: new AppRegistry(apps),
-    sources: buildSources(env, platform.connector, { now }),
+    sources: buildSources(env, platform.connector, { now, allowlist: config.urlAllowlist }),
     limits: platform.limits,
     requestLog: platform.requestLog,
     getConnInfo: platform.getConnInfo,
