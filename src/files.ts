@@ -11,6 +11,7 @@ import { FerryError } from './errors.js';
 import type { CryptoProvider } from './crypto/aead.js';
 import type { Keyring } from './crypto/keyring.js';
 import {
+  FORMAT_VERSION,
   FormatError,
   OBJECT_PREFIX_SIZE,
   decodeHandle,
@@ -73,10 +74,24 @@ const META_MAX_BYTES = 64 * 1024;
  * per network read, which on Node costs a thread-pool round trip each.
  */
 const STORE_PIECE_BYTES = 256 * 1024;
-const FORMAT_VERSION = '1';
+/** The format version in each object's plain metadata (a string, as store metadata values are). */
+const PLAIN_FORMAT_VERSION = String(FORMAT_VERSION);
+
+/**
+ * The tenant of an app: its objects live under `apps/<name>/`. Requests that named no app get a
+ * tenant whose prefix no app's can equal, so nothing they could reach belongs to anyone.
+ */
+export function tenantFor(appName: string | undefined): Tenant {
+  return appName === undefined ? { name: '', prefix: 'none/' } : { name: appName, prefix: `apps/${appName}/` };
+}
+
+/** The prefix that lists a tenant's data objects (one per file, named by its id). */
+export function dataPrefix(tenant: Tenant): string {
+  return `${tenant.prefix}data/`;
+}
 
 export function dataKey(tenant: Tenant, id: string): string {
-  return `${tenant.prefix}data/${id}`;
+  return `${dataPrefix(tenant)}${id}`;
 }
 
 export function metaKey(tenant: Tenant, id: string): string {
@@ -98,7 +113,7 @@ export async function storeFile(deps: FilesDeps, tenant: Tenant, input: UploadIn
   const created = new Date(Math.floor(deps.now().getTime() / 1000) * 1000);
   const expires = new Date(created.getTime() + input.ttlSeconds * 1000);
   const params: FormatParams = { keyring: deps.keyring, ref, crypto: deps.crypto };
-  const plain = { kid: deps.keyring.current, format: FORMAT_VERSION };
+  const plain = { kid: deps.keyring.current, format: PLAIN_FORMAT_VERSION };
   const counter = countedBody(input.body, input.maxBytes);
   const options = { expiresAt: expires, metadata: plain, signal: input.signal };
 

@@ -24,7 +24,7 @@ import { FerryError } from '../errors.js';
 import {
   assertValidKey,
   assertValidPrefix,
-  assertValidPutOptions,
+  assertRangeShape,
   openPutBody,
   type ByteRange,
   type ObjectBody,
@@ -407,12 +407,4 @@ function storageError(op: string, e: unknown): FerryError {
 
 function corrupt(): FerryError {
   return new FerryError('corrupt_object', 'stored object has an unreadable header');
-}
-
-
-function assertRangeShape(range: ByteRange): void {
-  const { start, end } = range;
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-    throw new RangeError('invalid byte range');
-  }
 }

@@ -26,7 +26,7 @@ import { FerryError } from '../errors.js';
 import {
   assertValidKey,
   assertValidPrefix,
-  assertValidPutOptions,
+  assertRangeShape,
   openPutBody,
   EXPIRES_METADATA,
   isStoreKey,
@@ -52,7 +52,7 @@ export interface S3StoreOptions {
   listConcurrency?: number;
 }
 
-/** User-metadata name (after `x-amz-meta-`) that carries the expiry; callers may not use it. */
+/** S3's smallest multipart part (every part but the last). */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export class S3Store implements ObjectStore {
@@ -344,12 +344,4 @@ function storageError(op: string, e: unknown): FerryError {
   const err = new FerryError('storage_unavailable', `object storage ${op} failed (${detail})`);
   err.cause = e;
   return err;
-}
-
-
-function assertRangeShape(range: ByteRange): void {
-  const { start, end } = range;
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-    throw new RangeError('invalid byte range');
-  }
 }
