@@ -3,12 +3,35 @@
 // files), the exact origins its pages are served from, and its own limits. Every file is
 // stored under its app's prefix and sealed with its app's name, so one app's key, policy or
 // secret can never reach another app's files.
-import { ConfigError } from './config.js';
-import type { App, PolicyCall } from './context.js';
+import { ConfigError, MAX_TTL_SECONDS } from './config.js';
 import { SOURCE_NAMES } from './sources/types.js';
 
+export type PolicyCall = 'store' | 'read' | 'remove' | 'pick';
+
+/** An application that embeds Ferry (FERRY_APPS). `key` is public; `secret` stays on its servers. */
+export interface App {
+  name: string;
+  key: string;
+  secret: string;
+  /** Exact origins allowed for CORS and OAuth hand-back, like "https://app.example". */
+  origins: string[];
+  maxFileBytes?: number;
+  ttlSeconds?: number;
+  /** Remote sources this app may use; undefined = every enabled one. */
+  sources?: string[];
+  /** Calls that need a signed policy. */
+  requireSignature: PolicyCall[];
+  /** Requests per minute (Node, in memory). */
+  rateLimitPerMinute?: number;
+  /** Uploads in progress at once (Node, in memory). */
+  maxConcurrentUploads?: number;
+  /** The embedded dev app: any http://localhost origin. */
+  localhostOrigins?: boolean;
+}
+
 export const POLICY_CALLS: readonly PolicyCall[] = ['store', 'read', 'remove', 'pick'];
-const MAX_TTL = 86_400;
+/** What an app key looks like: checked when FERRY_APPS is read, and before a key is echoed into a page. */
+export const APP_KEY_PATTERN = /^[A-Za-z0-9_-]{3,128}$/;
 
 function fail(problem: string): never {
   throw new ConfigError('FERRY_APPS', problem);
@@ -67,7 +90,7 @@ function parseApp(entry: unknown, i: number): App {
     fail(`${at}: "name" must be 1–32 lower-case letters, digits or dashes`);
   }
   const where = `app ${JSON.stringify(name)}`;
-  if (typeof o.key !== 'string' || !/^[A-Za-z0-9_-]{3,128}$/.test(o.key)) {
+  if (typeof o.key !== 'string' || !APP_KEY_PATTERN.test(o.key)) {
     fail(`${where}: "key" must be 3–128 characters of A-Z a-z 0-9 _ -`);
   }
   if (typeof o.secret !== 'string' || o.secret.length < 16 || o.secret.length > 256) {
@@ -97,7 +120,7 @@ function parseApp(entry: unknown, i: number): App {
     secret: o.secret,
     origins: o.origins as string[],
     maxFileBytes: positive('maxFileBytes'),
-    ttlSeconds: positive('ttlSeconds', MAX_TTL),
+    ttlSeconds: positive('ttlSeconds', MAX_TTL_SECONDS),
     sources: list('sources', SOURCE_NAMES),
     requireSignature: list('requireSignature', POLICY_CALLS) ?? [],
     rateLimitPerMinute: positive('rateLimitPerMinute'),
@@ -119,6 +142,7 @@ export function originAllowed(app: App, origin: string): boolean {
 /** Looks apps up by key (public) and by secret (constant-time). */
 export class AppRegistry {
   private readonly byKey = new Map<string, App>();
+  private lookupKey: Promise<CryptoKey> | undefined;
   constructor(readonly apps: readonly App[]) {
     for (const app of apps) this.byKey.set(app.key, app);
   }
@@ -126,15 +150,16 @@ export class AppRegistry {
     return this.byKey.get(key);
   }
   async bySecret(secret: string): Promise<App | undefined> {
-    // Compare digests, not strings, so timing says nothing about the secret's bytes.
-    const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)));
-    const given = await digest(secret);
+    // Both sides are HMACed under a key made for this registry, and crypto.subtle.verify
+    // compares the tags in constant time: timing says nothing about the secret's bytes, and no
+    // hand-written comparison loop is needed.
+    this.lookupKey ??= crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    const key = await this.lookupKey;
+    const encode = (s: string) => new TextEncoder().encode(s);
+    const given = await crypto.subtle.sign('HMAC', key, encode(secret));
     let found: App | undefined;
     for (const app of this.apps) {
-      const want = await digest(app.secret);
-      let diff = 0;
-      for (let i = 0; i < want.length; i++) diff |= want[i]! ^ given[i]!;
-      if (diff === 0) found = app;
+      if (await crypto.subtle.verify('HMAC', key, given, encode(app.secret))) found = app;
     }
     return found;
   }

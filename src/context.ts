@@ -3,9 +3,9 @@
 // from the calling app instead of the open default.
 import type { CryptoProvider } from './crypto/aead.js';
 import type { Keyring } from './crypto/keyring.js';
-import type { Context } from 'hono';
-import type { AppRegistry } from './apps.js';
-import type { Tenant } from './files.js';
+import type { GetConnInfo } from 'hono/conninfo';
+import type { App, AppRegistry } from './apps.js';
+import type { FilesDeps, Tenant } from './files.js';
 import type { Limits } from './limits.js';
 import type { RequestLogger } from './request-log.js';
 import type { ObjectStore } from './store/object-store.js';
@@ -34,36 +34,14 @@ export interface AppDeps {
   limits?: Limits;
   /** Receives one entry per request; see request-log.ts for what it never contains. */
   requestLog?: RequestLogger;
-  /** The client's address, from the platform (never logged whole). */
-  clientIp?: (c: Context) => string | undefined;
+  /** The runtime's connection info (hono's getConnInfo), for the client's address (never logged whole). */
+  getConnInfo?: GetConnInfo;
+  /** The one clock: file lifetimes, policies, sealed tokens, rate limits and provider token expiry. */
   now?: () => Date;
   /** Receives unexpected errors (never request contents). */
   onUnexpectedError?: (error: unknown) => void;
   /** Remote sources (links, cloud providers); none when absent. */
   sources?: SourceRegistry;
-}
-
-export type PolicyCall = 'store' | 'read' | 'remove' | 'pick';
-
-/** An application that embeds Ferry (FERRY_APPS). `key` is public; `secret` stays on its servers. */
-export interface App {
-  name: string;
-  key: string;
-  secret: string;
-  /** Exact origins allowed for CORS and OAuth hand-back, like "https://app.example". */
-  origins: string[];
-  maxFileBytes?: number;
-  ttlSeconds?: number;
-  /** Remote sources this app may use; undefined = every enabled one. */
-  sources?: string[];
-  /** Calls that need a signed policy. */
-  requireSignature: PolicyCall[];
-  /** Requests per minute (Node, in memory). */
-  rateLimitPerMinute?: number;
-  /** Uploads in progress at once (Node, in memory). */
-  maxConcurrentUploads?: number;
-  /** The embedded dev app: any http://localhost origin. */
-  localhostOrigins?: boolean;
 }
 
 /** The limits one request is held to, and where its files live. */
@@ -73,6 +51,13 @@ export interface RequestScope {
   tenant: Tenant;
   maxFileBytes: number;
   ttlSeconds: number;
+}
+
+/** What route modules receive: the dependencies with the clock, the sources and the files domain resolved once. */
+export interface RouteDeps extends AppDeps {
+  now: () => Date;
+  sources: SourceRegistry;
+  files: FilesDeps;
 }
 
 export type AppEnv = {

@@ -94,10 +94,25 @@ const V1_META_MAX_BYTES = 64 * 1024;
  * per network read, which on Node costs a thread-pool round trip each.
  */
 const STORE_PIECE_BYTES = 256 * 1024;
+/** The format version in each object's plain metadata (a string, as store metadata values are). */
+const PLAIN_FORMAT_VERSION = String(FORMAT_V2);
+
+/**
+ * The tenant of an app: its objects live under `apps/<name>/`. Requests that named no app get a
+ * tenant whose prefix no app's can equal, so nothing they could reach belongs to anyone.
+ */
+export function tenantFor(appName: string | undefined): Tenant {
+  return appName === undefined ? { name: '', prefix: 'none/' } : { name: appName, prefix: `apps/${appName}/` };
+}
+
+/** The prefix that lists a tenant's data objects (one per file, named by its id). */
+export function dataPrefix(tenant: Tenant): string {
+  return `${tenant.prefix}data/`;
+}
 
 /** The file's object: for v2 the whole file, for v1 its data. */
 export function dataKey(tenant: Tenant, id: string): string {
-  return `${tenant.prefix}data/${id}`;
+  return `${dataPrefix(tenant)}${id}`;
 }
 
 /** A v1 file's sealed metadata object (v2 has none). */
@@ -137,7 +152,7 @@ export async function storeFile(deps: FilesDeps, tenant: Tenant, input: UploadIn
     await counter.body.cancel(e).catch(() => {});
     throw e;
   }
-  const options = { expiresAt: expires, metadata: { kid: deps.keyring.current, format: String(FORMAT_V2) }, signal: input.signal };
+  const options = { expiresAt: expires, metadata: { kid: deps.keyring.current, format: PLAIN_FORMAT_VERSION }, signal: input.signal };
   try {
     await deps.store.put(dataKey(tenant, id), coalesce(counter.body.pipeThrough(prepared.encrypt()), STORE_PIECE_BYTES), options);
   } catch (e) {
@@ -394,7 +409,7 @@ export async function removeFile(deps: FilesDeps, tenant: Tenant, id: string): P
  * v1 from the length alone, v2 from the length and its 20-byte lead (one small read).
  */
 export async function storedFileSize(store: ObjectStore, key: string, object: { size: number; metadata: Record<string, string> }): Promise<number | null> {
-  if (object.metadata.format !== String(FORMAT_V2)) {
+  if (object.metadata.format !== PLAIN_FORMAT_VERSION) {
     return plaintextSizeOf(object.size);
   }
   const got = await store.get(key, { start: 0, end: LEAD_SIZE - 1, clamp: true });

@@ -5,18 +5,8 @@
 // with different contexts; the file's size is not stored, because C2SP's short final chunk
 // authenticates the data's length. Web APIs only.
 import type { CryptoProvider } from './crypto/aead.js';
-import {
-  PREFIX_SIZE as C2SP_PREFIX_SIZE,
-  SALT_SIZE,
-  ciphertextSize,
-  chunkSpan,
-  decryptChunks,
-  deriveMessageKey,
-  encryptChunks,
-  openMessageKey,
-  plaintextSize,
-  type MessageKey,
-} from './crypto/chunked.js';
+import { PREFIX_SIZE as C2SP_PREFIX_SIZE, ciphertextSize, chunkSpan, decryptChunks, encryptChunks, plaintextSize } from './crypto/chunked.js';
+import { SALT_SIZE, deriveMessageKey, openMessageKey, type MessageKey } from './crypto/message-key.js';
 import { isValidKid } from './crypto/keyring.js';
 import { FormatError, HEADER_SIZE, deriveInputKey, type FormatParams, type ObjectDecryptor } from './format.js';
 

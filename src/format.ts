@@ -6,20 +6,16 @@ import type { CryptoProvider } from './crypto/aead.js';
 import { hkdf } from './crypto/aead.js';
 import {
   CHUNK_SIZE as C2SP_CHUNK_SIZE,
-  COMMITMENT_SIZE,
   PREFIX_SIZE,
-  SALT_SIZE,
   TAG_SIZE as C2SP_TAG_SIZE,
   chunkSpan,
   ciphertextSize,
   decryptChunks,
-  deriveMessageKey,
   encryptChunks,
-  openMessageKey,
   plaintextSize,
-  type MessageKey,
 } from './crypto/chunked.js';
 import { isValidKid, type Keyring } from './crypto/keyring.js';
+import { SALT_SIZE, deriveMessageKey, openMessageKey, type MessageKey } from './crypto/message-key.js';
 
 export const HEADER_SIZE = 16;
 /** header || salt || commitment: what openObject needs. */

@@ -1,16 +1,17 @@
-// The Node adapter: reads configuration from process.env, builds the store, keyring and
-// crypto provider, and serves the app with @hono/node-server. `npm start` runs this file.
-// Everything Node-specific lives here or behind an interface (FsStore, nodeCrypto).
+// The Node adapter: reads configuration from process.env, hands src/compose.ts what only Node
+// has (node:crypto, the filesystem store, the resolving link connector, the embedded key file
+// and dev app, in-memory limits, the socket's address), then serves the app with
+// @hono/node-server and runs the sweeper on the same clock. `npm start` runs this file.
 import { serve, type HttpBindings, type Http2Bindings } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHmac } from 'node:crypto';
-import { createApp } from './app.js';
-import { AppRegistry, devApp, parseApps } from './apps.js';
-import type { App } from './context.js';
+import { devApp, type App } from './apps.js';
+import { composeFerry } from './compose.js';
 import { errorBody } from './errors.js';
 import { MemoryLimits } from './limits.js';
 import type { RequestLogger } from './request-log.js';
@@ -19,11 +20,7 @@ import { nodeCrypto } from './crypto/node-crypto.js';
 import { formatKeyring, generateKeyring, parseKeyring, type Keyring } from './crypto/keyring.js';
 import { FsStore } from './store/fs-store.js';
 import type { ObjectStore } from './store/object-store.js';
-import { checkLifecycle } from './store/lifecycle-check.js';
-import { createS3Client } from './store/s3-client.js';
-import { S3Store } from './store/s3-store.js';
 import { startSweeper } from './store/sweep.js';
-import { buildSources } from './sources/registry.js';
 import { nodeConnector } from './sources/url/node-connector.js';
 
 export interface RunningFerry {
@@ -47,15 +44,8 @@ export interface StartOptions {
   now?: () => Date;
 }
 
-/** Reads FERRY_KEYS, or in embedded mode loads (or creates) the persisted key file. */
-function loadKeyring(config: FerryConfig, log: (line: string) => void): Keyring {
-  if (config.keys) {
-    try {
-      return parseKeyring(config.keys);
-    } catch (e) {
-      throw new ConfigError('FERRY_KEYS', (e as Error).message);
-    }
-  }
+/** Without FERRY_KEYS (embedded mode only): loads, or creates, the persisted key file. */
+function embeddedKeyring(config: FerryConfig, log: (line: string) => void): Keyring {
   if (config.s3) throw new ConfigError('FERRY_KEYS', 'is required when S3_BUCKET is set (kid:base64key, 32-byte keys)');
   const file = join(config.dataDir, 'keys');
   if (existsSync(file)) {
@@ -75,9 +65,8 @@ function loadKeyring(config: FerryConfig, log: (line: string) => void): Keyring 
   return ring;
 }
 
-/** FERRY_APPS, or in embedded mode the one dev app (its secret derived from the master key). */
-function loadApps(config: FerryConfig, keyring: Keyring, log: (line: string) => void): App[] {
-  if (config.apps) return parseApps(config.apps, (path) => readFileSync(path, 'utf8'));
+/** Without FERRY_APPS (embedded mode only): the one dev app, its secret derived from the master key. */
+function embeddedApps(config: FerryConfig, keyring: Keyring, log: (line: string) => void): App[] {
   if (config.s3) throw new ConfigError('FERRY_APPS', 'is required when S3_BUCKET is set (a JSON array of apps, or @file.json)');
   const secret = createHmac('sha256', keyring.key(keyring.current)!).update('ferry/v1 dev app secret').digest('base64url');
   log(
@@ -85,24 +74,6 @@ function loadApps(config: FerryConfig, keyring: Keyring, log: (line: string) => 
       `Its secret, for policies and listing, is ${secret}. Set FERRY_APPS in production.`,
   );
   return [devApp(secret)];
-}
-
-function buildStore(config: FerryConfig, log: (line: string) => void): ObjectStore {
-  if (!config.s3) return new FsStore(resolve(config.dataDir));
-  const s3 = config.s3;
-  const client = createS3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    forcePathStyle: s3.forcePathStyle,
-  });
-  // The one-day promise also rests on the bucket's lifecycle rule: say so when it is missing.
-  // In the background, so an unreachable bucket does not hold up start-up.
-  void checkLifecycle(client, s3.bucket, s3.prefix, { onUnchecked: (note) => log(`ferry: ${note}`) }).then(
-    (warning) => warning && log(`ferry: ${warning}`),
-  );
-  return new S3Store({ client, bucket: s3.bucket, prefix: s3.prefix });
 }
 
 /**
@@ -135,28 +106,23 @@ function destroyOnError(body: ReadableStream<Uint8Array>, destroy: (e: unknown) 
 export async function startFerry(env: Env, options: StartOptions = {}): Promise<RunningFerry> {
   const log = options.log ?? ((line: string) => console.log(line));
   const config = readConfig(env);
-  const keyring = loadKeyring(config, log);
-  const apps = loadApps(config, keyring, log);
-  const store = buildStore(config, log);
-  const app = createApp({
-    store,
-    keyring,
+  const { app, store, now, checkLifecycle } = composeFerry(config, env, {
     crypto: nodeCrypto,
-    now: options.now,
-    apps: new AppRegistry(apps),
-    sources: buildSources(env, nodeConnector({ allowlist: config.urlAllowlist })),
+    defaultKeyring: (c) => embeddedKeyring(c, log),
+    defaultApps: (c, keyring) => embeddedApps(c, keyring, log),
+    readFile: (path) => readFileSync(path, 'utf8'),
+    localStore: (dataDir) => new FsStore(resolve(dataDir)),
+    connector: nodeConnector({ allowlist: config.urlAllowlist }),
     limits: new MemoryLimits(),
+    getConnInfo,
     requestLog: options.requestLog ?? ((entry) => process.stdout.write(JSON.stringify(entry) + '\n')),
-    clientIp: (c) => (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket?.remoteAddress,
-    config: {
-      publicUrl: config.publicUrl,
-      ttlSeconds: config.ttlSeconds,
-      maxFileBytes: config.maxFileBytes,
-      rateLimitPerMinute: config.rateLimitPerMinute,
-      maxConcurrentUploads: config.maxConcurrentUploads,
-    },
     onUnexpectedError: (e) => console.error('ferry: unexpected error:', e),
+    log,
+    now: options.now,
   });
+  // The one-day promise also rests on the bucket's lifecycle rule: say so when it is missing.
+  // In the background, so an unreachable bucket does not hold up start-up.
+  if (config.s3) void checkLifecycle().then((warning) => warning && log(`ferry: ${warning}`));
 
   const server = await new Promise<Server>((resolveServer) => {
     const s = serve(
@@ -205,7 +171,7 @@ export async function startFerry(env: Env, options: StartOptions = {}): Promise<
 
   const stopSweeper = startSweeper(store, {
     intervalMs: options.sweepIntervalMs ?? 10 * 60_000,
-    now: options.now ?? (() => new Date()),
+    now,
     onError: (e: unknown) => console.error('ferry: sweeping expired files failed:', e),
     unref: (t: unknown) => (t as { unref?: () => void }).unref?.(),
   });

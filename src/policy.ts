@@ -2,9 +2,8 @@
 // statement ("this browser may store one file up to 10 MB in the next 5 minutes") with the
 // app's secret, and the widget sends it along. The signature is checked in constant time
 // (crypto.subtle.verify) before the policy's JSON is even parsed.
-import type { App, PolicyCall } from './context.js';
+import { POLICY_CALLS, type App, type PolicyCall } from './apps.js';
 import { FerryError } from './errors.js';
-import { POLICY_CALLS } from './apps.js';
 
 export interface Policy {
   /** Unix seconds after which the policy is refused. */

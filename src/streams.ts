@@ -1,5 +1,6 @@
 // Small Web-stream tools used on the file paths. Nothing here buffers more than one chunk, or
 // (coalesce) a fixed number of bytes.
+import { joinAdjacent } from './crypto/byte-runs.js';
 import { FerryError } from './errors.js';
 
 /**
@@ -197,9 +198,10 @@ export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
  * Hands a stream on in pieces as large as they come together. While the consumer is busy (a
  * store writing the previous piece), up to `maxBytes` are read ahead; pieces that lie back to
  * back in one buffer (node-crypto carves its output from 256 KiB slabs) are joined without a
- * copy, so the consumer gets one write's worth where it would have got four or five. A consumer
- * that is waiting gets whatever has arrived at once. An error upstream reaches the consumer
- * on its next read; cancelling cancels upstream.
+ * copy (joinAdjacent: the contract is in crypto/byte-runs.ts), so the consumer gets one write's
+ * worth where it would have got four or five. A consumer that is waiting gets whatever has
+ * arrived at once. An error upstream reaches the consumer on its next read; cancelling cancels
+ * upstream.
  */
 export function coalesce(stream: ReadableStream<Uint8Array>, maxBytes: number): ReadableStream<Uint8Array> {
   const reader = stream.getReader();
@@ -218,11 +220,9 @@ export function coalesce(stream: ReadableStream<Uint8Array>, maxBytes: number): 
   const add = (b: Uint8Array) => {
     if (b.byteLength === 0) return;
     const last = runs.at(-1);
-    if (last && last.buffer === b.buffer && last.byteOffset + last.byteLength === b.byteOffset) {
-      runs[runs.length - 1] = new Uint8Array(b.buffer, last.byteOffset, last.byteLength + b.byteLength);
-    } else {
-      runs.push(b);
-    }
+    const joined = last && joinAdjacent(last, b);
+    if (joined) runs[runs.length - 1] = joined;
+    else runs.push(b);
     queued += b.byteLength;
   };
   const readAhead = async () => {

@@ -1,6 +1,7 @@
 // The Cloudflare Workers adapter: the sibling of src/node.ts. It reads configuration from the
-// Worker's vars and secrets, builds the same app with the WebCrypto provider and the S3 store
-// (S3 itself, or R2 through its S3 API), and hands requests to it. `wrangler.toml` points here.
+// Worker's vars and secrets, checks what only Workers require, and has src/compose.ts build the
+// same app with the WebCrypto provider and the S3 store (S3 itself, or R2 through its S3 API);
+// then it hands requests to it and runs the Cron sweep. `wrangler.toml` points here.
 //
 // Workers have no local disk, so S3_BUCKET, its credentials, FERRY_KEYS and FERRY_APPS are
 // required; a missing or bad one answers every request with a 500 naming the variable (and logs
@@ -9,18 +10,13 @@
 // `platformBodyLimit`, so an oversized upload gets a 413 naming the plan, and
 // FERRY_MAX_FILE_BYTES defaults to it.
 import type { Hono } from 'hono';
-import { createApp } from './app.js';
-import { AppRegistry, parseApps } from './apps.js';
-import { buildSources } from './sources/registry.js';
+import { getConnInfo } from 'hono/cloudflare-workers';
+import { composeFerry } from './compose.js';
 import { ConfigError, readConfig, type Env, type FerryConfig } from './config.js';
 import type { AppEnv } from './context.js';
 import { webCrypto } from './crypto/aead.js';
-import { parseKeyring, type Keyring } from './crypto/keyring.js';
 import { errorBody } from './errors.js';
 import type { ObjectStore } from './store/object-store.js';
-import { checkLifecycle } from './store/lifecycle-check.js';
-import { createS3Client } from './store/s3-client.js';
-import { S3Store } from './store/s3-store.js';
 import { sweepExpired } from './store/sweep.js';
 
 /** The parts of Workers' ExecutionContext this adapter uses. */
@@ -66,6 +62,8 @@ export interface WorkerFerry {
   app: Hono<AppEnv>;
   store: ObjectStore;
   config: FerryConfig;
+  /** The clock the app and the sweep share. */
+  now: () => Date;
   /** Reads the bucket's lifecycle rule; resolves with a warning line, or null when it keeps the promise. */
   checkLifecycle(): Promise<string | null>;
 }
@@ -92,62 +90,29 @@ export function buildFerry(env: Env): WorkerFerry {
     }
     limit = { name: `the Maximum Upload Size of ${plan.name}`, bytes: config.maxFileBytes };
   }
-  const keyring = readKeyring(config.keys);
-  if (!config.apps) {
-    throw new ConfigError('FERRY_APPS', 'is required on Cloudflare Workers: a JSON array of apps, inline (`wrangler secret put FERRY_APPS`)');
-  }
-  // No readFile: Workers have no files, so "@file.json" is refused with a clear message.
-  const apps = parseApps(config.apps);
-  const s3 = config.s3;
-  const client = createS3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    forcePathStyle: s3.forcePathStyle,
-  });
-  // 7 MiB parts, two in flight, so an upload holds about 14 MiB, well under 128 MB. Not the
-  // default 8 MiB: the SDK hashes each part for its signature with WebCrypto only below 8 MiB,
-  // and from 8 MiB on in plain JavaScript, about a third of an upload's CPU time in workerd
-  // (docs/benchmarks.md).
-  const store = new S3Store({ client, bucket: s3.bucket, prefix: s3.prefix, partSize: WORKER_PART_SIZE });
-  const app = createApp({
-    store,
-    keyring,
+  const { app, store, now, checkLifecycle } = composeFerry(config, env, {
     crypto: webCrypto,
-    apps: new AppRegistry(apps),
-    sources: buildSources(env),
+    defaultKeyring: () => {
+      throw new ConfigError('FERRY_KEYS', 'is required on Cloudflare Workers: add it with `wrangler secret put FERRY_KEYS` (kid:base64key, 32-byte keys)');
+    },
+    defaultApps: () => {
+      throw new ConfigError('FERRY_APPS', 'is required on Cloudflare Workers: a JSON array of apps, inline (`wrangler secret put FERRY_APPS`)');
+    },
+    // No readFile: Workers have no files, so "@file.json" is refused with a clear message.
+    // 7 MiB parts, two in flight, so an upload holds about 14 MiB, well under 128 MB. Not the
+    // default 8 MiB: the SDK hashes each part for its signature with WebCrypto only below 8 MiB,
+    // and from 8 MiB on in plain JavaScript, about a third of an upload's CPU time in workerd
+    // (docs/benchmarks.md).
+    s3PartSize: WORKER_PART_SIZE,
     // No `limits`: counters in one isolate's memory would mean nothing across Cloudflare's many
     // isolates. Rate limits at the edge belong to Cloudflare's rate-limiting rules.
+    platformBodyLimit: { name: limit.name, bytes: limit.bytes },
+    getConnInfo,
     requestLog: (entry) => console.log(JSON.stringify(entry)),
-    clientIp: (c) => c.req.header('cf-connecting-ip'),
-    config: {
-      publicUrl: config.publicUrl,
-      ttlSeconds: config.ttlSeconds,
-      maxFileBytes: config.maxFileBytes,
-      platformBodyLimit: { name: limit.name, bytes: limit.bytes },
-      rateLimitPerMinute: config.rateLimitPerMinute,
-      maxConcurrentUploads: config.maxConcurrentUploads,
-    },
     onUnexpectedError: (e) => console.error('ferry: unexpected error:', e),
+    log: (line) => console.log(line),
   });
-  return {
-    app,
-    store,
-    config,
-    checkLifecycle: () => checkLifecycle(client, s3.bucket, s3.prefix, { onUnchecked: (note) => console.log(`ferry: ${note}`) }),
-  };
-}
-
-function readKeyring(keys: string | undefined): Keyring {
-  if (!keys) {
-    throw new ConfigError('FERRY_KEYS', 'is required on Cloudflare Workers: add it with `wrangler secret put FERRY_KEYS` (kid:base64key, 32-byte keys)');
-  }
-  try {
-    return parseKeyring(keys);
-  } catch (e) {
-    throw new ConfigError('FERRY_KEYS', (e as Error).message);
-  }
+  return { app, store, config, now, checkLifecycle };
 }
 
 // One Ferry per isolate and env object: the env a Worker receives is the same object on every
@@ -214,7 +179,7 @@ export default {
       return;
     }
     ctx.waitUntil(
-      sweepExpired(ferry.store, new Date()).then(
+      sweepExpired(ferry.store, ferry.now()).then(
         (deleted) => deleted > 0 && console.log(`ferry: swept ${deleted} expired objects`),
         (e) => console.error('ferry: sweeping expired files failed:', e),
       ),

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { webCrypto, type CryptoProvider } from '../src/crypto/aead.js';
-import { deriveMessageKey, encryptChunks } from '../src/crypto/chunked.js';
+import { encryptChunks } from '../src/crypto/chunked.js';
+import { deriveMessageKey } from '../src/crypto/message-key.js';
 import { parseKeyring, type Keyring } from '../src/crypto/keyring.js';
 import { nodeCrypto } from '../src/crypto/node-crypto.js';
 import {

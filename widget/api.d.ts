@@ -1,5 +1,7 @@
 // The picker widget's public API. This file is the one declaration of it: the widget's source
 // is type-checked against it, and the build copies it to dist/widget/picker.d.ts (and .d.mts).
+// Copied verbatim, it must import nothing: the source names and the file fields below repeat the
+// server's wire types (src/wire.ts), and test/widget/types.test.ts fails when the two drift apart.
 
 /** Where a file came from: "local" (My Device), "url" (Link), or a cloud provider. */
 export type FerrySource = 'local' | 'url' | 'dropbox' | 'google-drive' | 'onedrive' | 'box';

@@ -1,7 +1,9 @@
 // Talks to Ferry's HTTP API. Uploads and picks go through XMLHttpRequest, the one browser API
 // that reports upload progress (fetch has none) and can be aborted mid-body; listings use
 // fetch. Every request carries the app key (and policy) in the query, never cookies.
-import type { FerryFile, FerrySource } from './api.js';
+// The JSON shapes are the server's own (src/wire.ts), imported as types only.
+import type { FileJson, ListResponse, PickJson, PickRequestJson, SourceJson } from '../src/wire.js';
+import type { FerryFile } from './api.js';
 
 export interface Endpoint {
   base: string;
@@ -11,20 +13,8 @@ export interface Endpoint {
   signature?: string;
 }
 
-export interface SourceInfo {
-  name: FerrySource;
-  title: string;
-  account: boolean;
-}
-
-export interface ListItem {
-  id: string;
-  name: string;
-  kind: 'file' | 'folder';
-  size: number | null;
-  type: string | null;
-  modifiedAt: string | null;
-}
+/** A source the app may use, as Ferry lists it. */
+export type SourceInfo = SourceJson;
 
 /** A failure with Ferry's stable code ("network" and "canceled" when there was no answer). */
 export class RequestError extends Error {
@@ -98,17 +88,15 @@ function send<T>(
 /** One local file, sent raw (`?filename=`), so progress and cancel are per file. */
 export function uploadFile(ep: Endpoint, file: Blob, filename: string, onProgress: (loaded: number, total: number) => void): Transfer<FerryFile> {
   const url = apiUrl(ep, 'v1/files', { filename, ttl: ep.ttl }, true);
-  const t = send<Omit<FerryFile, 'source'>>('POST', url, file, file.type || 'application/octet-stream', onProgress);
+  const t = send<FileJson>('POST', url, file, file.type || 'application/octet-stream', onProgress);
   return { done: t.done.then((f) => ({ ...f, source: 'local' as const })), abort: t.abort };
 }
 
-export type PickRequest = ({ source: 'url'; url: string } | { source: Exclude<FerrySource, 'local' | 'url'>; account: string; id: string }) & {
-  filename?: string;
-};
+export type PickRequest = PickRequestJson;
 
 export function createPick(ep: Endpoint, pick: PickRequest): Transfer<FerryFile> {
   const url = apiUrl(ep, 'v1/picks', { ttl: ep.ttl }, true);
-  const t = send<FerryFile>('POST', url, JSON.stringify(pick), 'application/json');
+  const t = send<PickJson>('POST', url, JSON.stringify(pick), 'application/json');
   return { done: t.done.then((f) => ({ ...f, source: f.source ?? pick.source })), abort: t.abort };
 }
 
@@ -134,7 +122,7 @@ export function listFolder(
   account: string,
   folder: string,
   cursor?: string,
-): Promise<{ items: ListItem[]; cursor: string | null; account?: string }> {
+): Promise<ListResponse> {
   return getJson(apiUrl(ep, `v1/sources/${encodeURIComponent(provider)}/list`, { folder, cursor }), { authorization: `Bearer ${account}` });
 }
 

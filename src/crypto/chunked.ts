@@ -1,28 +1,21 @@
 // C2SP chunked encryption (https://c2sp.org/chunked-encryption) with SHA-256 and
-// AES-128-GCM: pure size and offset functions, the key derivation, and two TransformStream
-// factories. Shaped like typage's STREAM: one fixed buffer, full chunks sealed as soon as they
-// fill, the final (short, possibly empty) chunk sealed in flush(). Providers that are slow per
-// call (WebCrypto on Node) get several chunks in flight; output order is kept by releasing
-// results strictly in chunk order, so decryption never releases a byte of a chunk before it and
-// every chunk ahead of it have authenticated.
-import { hkdfExpand, type AesGcm, type CryptoProvider } from './aead.js';
+// AES-128-GCM, in typage's STREAM shape: pure size and offset functions beside the two
+// TransformStream factories. Each transform keeps one fixed buffer, seals (or opens) full chunks
+// as soon as they fill, and handles the final (short, possibly empty) chunk in flush(). The key
+// schedule is in message-key.ts; the in-flight window that keeps chunk order for slow providers
+// (WebCrypto on Node) is in ordered-queue.ts.
+import { COMMITMENT_SIZE, NONCE_SIZE, SALT_SIZE, type MessageKey } from './message-key.js';
+import { OrderedQueue } from './ordered-queue.js';
 
 export const CHUNK_SIZE = 16384;
 export const TAG_SIZE = 16;
 export const SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE;
-export const SALT_SIZE = 24;
-export const COMMITMENT_SIZE = 32;
 /** salt || commitment, before the first chunk. */
 export const PREFIX_SIZE = SALT_SIZE + COMMITMENT_SIZE;
-export const KEY_SIZE = 16;
-export const NONCE_SIZE = 12;
 /** The spec's ceiling: chunk counters must stay below 2^38. */
 export const MAX_CHUNKS = 2 ** 38;
 /** The final chunk is short, so the longest message is 2^38 chunks minus one byte. */
 export const MAX_PLAINTEXT_SIZE = MAX_CHUNKS * CHUNK_SIZE - 1;
-
-const AEAD_NAME = 'AEAD_AES_128_GCM';
-const INFO_PREFIX = new TextEncoder().encode(`c2sp.org/chunked-encryption@v1+${AEAD_NAME}\0`);
 
 // ---- sizes and offsets (pure) ------------------------------------------------------------
 
@@ -117,176 +110,7 @@ export function chunkNonce(baseNonce: Uint8Array, k: number): Uint8Array {
   return nonce;
 }
 
-// ---- key derivation ----------------------------------------------------------------------
-
-/** What one message is encrypted under. Derive with `deriveMessageKey` or `openMessageKey`. */
-export interface MessageKey {
-  readonly salt: Uint8Array;
-  readonly commitment: Uint8Array;
-  readonly baseNonce: Uint8Array;
-  readonly aead: AesGcm;
-  /** chunks kept in flight (from the provider) */
-  readonly concurrency: number;
-}
-
-/**
- * key || base nonce || commitment = HKDF-Expand(prk = inputKey,
- *   info = "c2sp.org/chunked-encryption@v1+AEAD_AES_128_GCM" || 0x00 || salt || context, 60)
- */
-export async function deriveMessageKey(
-  provider: CryptoProvider,
-  inputKey: Uint8Array,
-  salt: Uint8Array,
-  context: Uint8Array,
-): Promise<MessageKey> {
-  if (inputKey.length !== KEY_SIZE) throw new RangeError(`input key must be ${KEY_SIZE} bytes`);
-  if (salt.length !== SALT_SIZE) throw new RangeError(`salt must be ${SALT_SIZE} bytes`);
-  const info = new Uint8Array(INFO_PREFIX.length + SALT_SIZE + context.length);
-  info.set(INFO_PREFIX, 0);
-  info.set(salt, INFO_PREFIX.length);
-  info.set(context, INFO_PREFIX.length + SALT_SIZE);
-  const okm = await hkdfExpand(provider, inputKey, info, KEY_SIZE + NONCE_SIZE + COMMITMENT_SIZE);
-  return {
-    salt: salt.slice(),
-    baseNonce: okm.slice(KEY_SIZE, KEY_SIZE + NONCE_SIZE),
-    commitment: okm.slice(KEY_SIZE + NONCE_SIZE),
-    aead: await provider.aes128gcm(okm.subarray(0, KEY_SIZE)),
-    concurrency: Math.max(1, Math.floor(provider.concurrency)),
-  };
-}
-
-/**
- * The decryption entry point: derives the key for a stored salt and returns it only if the
- * stored commitment matches (null otherwise), so no chunk is ever opened under a key that
- * failed its commitment.
- */
-export async function openMessageKey(
-  provider: CryptoProvider,
-  inputKey: Uint8Array,
-  salt: Uint8Array,
-  commitment: Uint8Array,
-  context: Uint8Array,
-): Promise<MessageKey | null> {
-  const key = await deriveMessageKey(provider, inputKey, salt, context);
-  return equalBytes(key.commitment, commitment) ? key : null;
-}
-
-/** Constant-time for equal lengths. */
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
-
 // ---- streams -----------------------------------------------------------------------------
-
-interface Slot {
-  done: boolean;
-  value?: Uint8Array;
-  failed?: { error: unknown };
-}
-
-/**
- * Releases results strictly in submission order, each as soon as it and everything before it
- * are ready, with at most `limit` in flight. A failure errors the stream at once and nothing
- * queued behind it is ever released. Synchronous results skip the slots when nothing is in
- * flight ahead of them (the node:crypto path costs no promise), and results that lie back to
- * back in one buffer (node-crypto carves sealed chunks from one slab) leave as one chunk, so
- * a 64 KiB write costs the streams downstream one chunk, not four.
- */
-class OrderedQueue {
-  private readonly slots: Slot[] = [];
-  private failure: { error: unknown } | undefined;
-  private wake: (() => void) | undefined;
-  /** Synchronous results not yet enqueued; empty whenever a slot is in flight. */
-  private run: Uint8Array | undefined;
-
-  constructor(
-    private readonly limit: number,
-    private readonly controller: TransformStreamDefaultController<Uint8Array>,
-  ) {}
-
-  /** Returns a promise only when the caller must wait for room. */
-  push(result: Promise<Uint8Array> | Uint8Array): Promise<void> | undefined {
-    if (this.failure) throw this.failure.error;
-    if (!(result instanceof Promise)) {
-      if (this.slots.length === 0) {
-        this.append(result);
-        return undefined;
-      }
-      this.slots.push({ done: true, value: result });
-    } else {
-      this.flush();
-      const slot: Slot = { done: false };
-      this.slots.push(slot);
-      result.then(
-        (value) => {
-          slot.done = true;
-          slot.value = value;
-          this.release();
-        },
-        (error: unknown) => {
-          slot.done = true;
-          slot.failed = { error };
-          this.release();
-        },
-      );
-    }
-    return this.slots.length >= this.limit ? this.settled(this.limit - 1) : undefined;
-  }
-
-  /** Resolves once at most `keep` results are in flight; rejects with the first failure. */
-  async settled(keep = 0): Promise<void> {
-    this.flush();
-    while (!this.failure && this.slots.length > keep) {
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-    if (this.failure) throw this.failure.error;
-  }
-
-  /** Enqueues the pending run of synchronous results: at the end of every write, at least. */
-  flush(): void {
-    const run = this.run;
-    this.run = undefined;
-    if (run) this.controller.enqueue(run);
-  }
-
-  private append(b: Uint8Array): void {
-    if (b.length === 0) return;
-    const run = this.run;
-    if (run && run.buffer === b.buffer && run.byteOffset + run.length === b.byteOffset) {
-      this.run = new Uint8Array(run.buffer, run.byteOffset, run.length + b.length);
-    } else {
-      this.flush();
-      this.run = b;
-    }
-  }
-
-  private release(): void {
-    if (this.failure) return;
-    while (this.slots.length > 0 && this.slots[0]!.done) {
-      const slot = this.slots.shift()!;
-      try {
-        if (slot.failed) throw slot.failed.error;
-        if (slot.value!.length > 0) this.controller.enqueue(slot.value!);
-      } catch (error) {
-        // A failed chunk, or a stream already cancelled or errored: stop for good.
-        this.failure = { error };
-        this.slots.length = 0;
-        try {
-          this.controller.error(error);
-        } catch {
-          // already errored or closed
-        }
-        break;
-      }
-    }
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-}
 
 export interface EncryptChunksOptions {
   /** Bytes emitted before the salt, in the same first chunk (an application header). */
@@ -368,12 +192,8 @@ export class ChunkedDecryptionError extends Error {
 }
 
 export interface DecryptChunksOptions {
-  /**
-   * The message's (authenticated) plaintext length. With it, the input length is checked
-   * exactly and `start`/`end` may select a range. Without it, the input is every chunk of a
-   * message of unknown length, and the final chunk is recognised by being short.
-   */
-  plaintextSize?: number;
+  /** The message's (authenticated) plaintext length: the input length is checked against it exactly. */
+  plaintextSize: number;
   /** Inclusive plaintext range; the input then holds exactly the chunks of `chunkSpan()`. */
   start?: number;
   end?: number;
@@ -387,32 +207,20 @@ export interface DecryptChunksOptions {
  * chunk before it, authenticated. The stream errors with reason 'chunk' when a chunk does not
  * authenticate and 'truncated' when the input ends early or goes on past the final chunk.
  */
-export function decryptChunks(key: MessageKey, options: DecryptChunksOptions = {}): TransformStream<Uint8Array, Uint8Array> {
+export function decryptChunks(key: MessageKey, options: DecryptChunksOptions): TransformStream<Uint8Array, Uint8Array> {
   const fail = options.error ?? ((reason, message) => new ChunkedDecryptionError(reason, message));
-  const known = options.plaintextSize !== undefined;
-  const size = options.plaintextSize ?? 0;
-  let first = 0;
-  let total = Infinity; // input length expected
+  const size = options.plaintextSize;
+  const from = options.start ?? 0;
+  const end = options.end ?? size - 1;
+  const span = chunkSpan(size, from, end);
+  const total = span.end - span.start + 1; // input length expected
+  const finalChunk = chunkCount(size) - 1;
+  const to = end + 1; // exclusive plaintext end
   let received = 0;
-  let finalChunk = Infinity; // index of the message's final (short) chunk
-  let from = 0;
-  let to = Infinity; // exclusive plaintext end
-  if (known) {
-    const start = options.start ?? 0;
-    const end = options.end ?? size - 1;
-    const span = chunkSpan(size, start, end);
-    first = span.firstChunk;
-    total = span.end - span.start + 1;
-    finalChunk = chunkCount(size) - 1;
-    from = start;
-    to = end + 1;
-  } else if (options.start !== undefined || options.end !== undefined) {
-    throw new RangeError('a range needs plaintextSize');
-  }
 
   const buffer = new Uint8Array(SEALED_CHUNK_SIZE);
   let filled = 0;
-  let counter = first;
+  let counter = span.firstChunk;
   let queue!: OrderedQueue;
 
   const expected = () => (counter < finalChunk ? SEALED_CHUNK_SIZE : size - finalChunk * CHUNK_SIZE + TAG_SIZE);
@@ -424,7 +232,6 @@ export function decryptChunks(key: MessageKey, options: DecryptChunksOptions = {
 
   const open = (sealed: Uint8Array) => {
     const k = counter++;
-    if (k >= MAX_CHUNKS) throw fail('chunk', 'chunk counter reached 2^38');
     const base = k * CHUNK_SIZE;
     const onFailure = () => {
       throw fail('chunk', `chunk ${k} failed authentication`);
@@ -475,18 +282,8 @@ export function decryptChunks(key: MessageKey, options: DecryptChunksOptions = {
     },
 
     async flush() {
-      if (!known) {
-        // Unknown length: what is left must be the final chunk, shorter than a full one.
-        if (filled < TAG_SIZE) {
-          await queue.settled();
-          throw fail('truncated', filled === 0 ? 'no final short chunk' : 'ends inside a chunk');
-        }
-        const wait = open(buffer.subarray(0, filled));
-        filled = 0;
-        if (wait) await wait;
-      }
       await queue.settled();
-      if (known && received < total) throw fail('truncated', 'ends before the last expected chunk');
+      if (received < total) throw fail('truncated', 'ends before the last expected chunk');
     },
   });
 }

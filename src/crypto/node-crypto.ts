@@ -5,6 +5,7 @@
 import type { Buffer } from 'node:buffer';
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey } from 'node:crypto';
 import type { AesGcm, CryptoProvider } from './aead.js';
+import { slabCarver } from './byte-runs.js';
 
 const TAG = 16;
 /** 16 sealed 16 KiB chunks. */
@@ -23,18 +24,8 @@ export const nodeCrypto: CryptoProvider = {
     if (keyBytes.length !== 16) throw new RangeError('AES-128-GCM needs a 16-byte key');
     const key = createSecretKey(keyBytes);
     // Sealed chunks are carved back to back from one slab: one allocation per 16 chunks instead
-    // of one per chunk, and consecutive chunks that stream code can release as one.
-    let slab: Uint8Array | undefined;
-    let used = 0;
-    // Zero-filled and never pooled: a consumer that wrongly reads a chunk's whole `.buffer`
-    // finds only this object's ciphertext and zeros, never stale process memory.
-    const output = (n: number): Uint8Array => {
-      if (slab && slab.length - used >= n) return slab.subarray(used, (used += n));
-      if (n < SLAB_MIN_OUTPUT) return new Uint8Array(n);
-      slab = new Uint8Array(Math.max(SLAB_SIZE, n));
-      used = n;
-      return slab.subarray(0, n);
-    };
+    // of one per chunk, and consecutive chunks that stream code rejoins (byte-runs.ts).
+    const output = slabCarver(SLAB_SIZE, SLAB_MIN_OUTPUT);
     return {
       seal(nonce, plaintext) {
         const cipher = createCipheriv('aes-128-gcm', key, nonce, { authTagLength: TAG });

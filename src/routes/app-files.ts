@@ -2,27 +2,27 @@
 // (`Authorization: Bearer <secret>`) an app lists its live files — ids, sizes, expiry, never
 // names (Ferry cannot read those without the handles) — and deletes any of them by id.
 import { Hono, type Context } from 'hono';
-import type { App, AppDeps, AppEnv } from '../context.js';
+import type { App } from '../apps.js';
+import type { AppEnv, RouteDeps } from '../context.js';
 import { FerryError } from '../errors.js';
-import { dataKey, removeFile, storedFileSize, type FilesDeps } from '../files.js';
+import { dataKey, dataPrefix, removeFile, storedFileSize, tenantFor } from '../files.js';
+import { bearerToken } from '../http/bearer.js';
 
-export function appFileRoutes(deps: AppDeps): Hono<AppEnv> {
-  const now = deps.now ?? (() => new Date());
-  const files: FilesDeps = { store: deps.store, keyring: deps.keyring, crypto: deps.crypto, now };
+export function appFileRoutes(deps: RouteDeps): Hono<AppEnv> {
+  const { files, now } = deps;
   const app = new Hono<AppEnv>();
 
   async function bySecret(c: Context<AppEnv>): Promise<App> {
-    const auth = c.req.header('authorization');
-    const m = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
-    if (!m) throw new FerryError('missing_secret', 'Send the app secret as "Authorization: Bearer <secret>".');
-    const found = await deps.apps.bySecret(m[1]!);
+    const secret = bearerToken(c.req.header('authorization'));
+    if (!secret) throw new FerryError('missing_secret', 'Send the app secret as "Authorization: Bearer <secret>".');
+    const found = await deps.apps.bySecret(secret);
     if (!found) throw new FerryError('unknown_secret', 'No app has this secret.');
     return found;
   }
 
   app.get('/v1/app/files', async (c) => {
     const caller = await bySecret(c);
-    const prefix = `apps/${caller.name}/data/`;
+    const prefix = dataPrefix(tenantFor(caller.name));
     const out: { id: string; size: number | null; expiresAt: string }[] = [];
     const t = now().getTime();
     for await (const o of deps.store.list(prefix)) {
@@ -36,7 +36,7 @@ export function appFileRoutes(deps: AppDeps): Hono<AppEnv> {
   app.delete('/v1/app/files/:id', async (c) => {
     const caller = await bySecret(c);
     const id = c.req.param('id');
-    const tenant = { name: caller.name, prefix: `apps/${caller.name}/` };
+    const tenant = tenantFor(caller.name);
     if (!/^[0-9a-f]{32}$/.test(id) || !(await deps.store.head(dataKey(tenant, id)))) {
       throw new FerryError('not_found', 'This app has no file with this id.');
     }

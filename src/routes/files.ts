@@ -3,31 +3,27 @@
 // Every route needs the calling app's key: files live under their app's prefix and carry its
 // name in their sealed metadata, so another app's key never finds them.
 import { Hono, type Context } from 'hono';
-import { requireApp } from '../app.js';
-import { MAX_TTL_SECONDS } from '../config.js';
-import type { App, AppDeps, AppEnv, PolicyCall } from '../context.js';
+import type { App, PolicyCall } from '../apps.js';
+import type { AppEnv, RouteDeps } from '../context.js';
 import { FerryError } from '../errors.js';
 import { checkFilename, contentDisposition, mediaType } from '../file-names.js';
-import { deleteFile, openFile, readFile, storeFile, type FilesDeps, type OpenedFile, type StoredFile } from '../files.js';
+import { deleteFile, openFile, readFile, storeFile, type OpenedFile, type StoredFile } from '../files.js';
+import { publicBase } from '../http/base-url.js';
+import { ifNoneMatch } from '../http/conditional.js';
+import { DOWNLOAD_CSP } from '../http/csp.js';
+import { allowOnly } from '../http/method-not-allowed.js';
+import { policyInput } from '../http/policy-input.js';
+import { requireApp } from '../http/require-app.js';
+import { fileTooLarge } from '../http/too-large.js';
+import { parseTtl } from '../http/ttl.js';
 import { parseRange } from '../http-range.js';
 import { readMultipart } from '../multipart.js';
 import { checkPolicy, type Policy } from '../policy.js';
 
 type Env = AppEnv;
 
-const DOWNLOAD_CSP = "default-src 'none'; sandbox";
-
-export function policyInput(c: Context<Env>) {
-  return {
-    policy: c.req.query('policy') ?? c.req.header('x-ferry-policy'),
-    signature: c.req.query('signature') ?? c.req.header('x-ferry-signature'),
-  };
-}
-
-export function fileRoutes(deps: AppDeps): Hono<Env> {
-  const now = deps.now ?? (() => new Date());
-  const files: FilesDeps = { store: deps.store, keyring: deps.keyring, crypto: deps.crypto, now };
-  const { config } = deps;
+export function fileRoutes(deps: RouteDeps): Hono<Env> {
+  const { config, files, now } = deps;
   const app = new Hono<Env>();
 
   /** The app, its policy for `call` (if any) and, for read/remove, the opened file. */
@@ -127,12 +123,9 @@ export function fileRoutes(deps: AppDeps): Hono<Env> {
     return c.body(null, 204);
   });
 
-  const methodNotAllowed = (allow: string) => () => {
-    throw new FerryError('method_not_allowed', `Use ${allow} on this path.`, { allow });
-  };
-  app.all('/v1/files', methodNotAllowed('POST'));
-  app.all('/v1/files/:handle', methodNotAllowed('GET, HEAD, PUT, DELETE'));
-  app.all('/v1/files/:handle/meta', methodNotAllowed('GET, HEAD'));
+  allowOnly(app, '/v1/files', ['POST']);
+  allowOnly(app, '/v1/files/:handle', ['GET', 'HEAD', 'PUT', 'DELETE']);
+  allowOnly(app, '/v1/files/:handle/meta', ['GET', 'HEAD']);
 
   async function withUploadSlot(caller: App, run: () => Promise<Response>): Promise<Response> {
     const release = deps.limits?.startUpload(caller.name, caller.maxConcurrentUploads ?? config.maxConcurrentUploads);
@@ -151,7 +144,7 @@ export function fileRoutes(deps: AppDeps): Hono<Env> {
   async function uploadRaw(c: Context<Env>, caller: App, policy: Policy | undefined, filename: string, ttlSeconds: number) {
     const { maxBytes, minBytes } = limitsFor(c, policy);
     const declared = c.req.header('content-length');
-    if (declared !== undefined && Number(declared) > maxBytes) throw tooLargeFor(maxBytes);
+    if (declared !== undefined && Number(declared) > maxBytes) throw fileTooLarge(maxBytes, config.platformBodyLimit);
     const stored = await storeFile(files, c.get('scope').tenant, {
       body: c.req.raw.body ?? new ReadableStream({ start: (ctl) => ctl.close() }),
       filename,
@@ -222,23 +215,11 @@ export function fileRoutes(deps: AppDeps): Hono<Env> {
     return config.platformBodyLimit ? Math.min(appMax, config.platformBodyLimit.bytes) : appMax;
   }
 
-  function tooLargeFor(maxBytes: number): FerryError {
-    const limit = config.platformBodyLimit;
-    if (limit && maxBytes === limit.bytes) {
-      return new FerryError('file_too_large', `The file is larger than ${limit.name} allows (${limit.bytes} bytes).`);
-    }
-    return new FerryError('file_too_large', `The file is larger than the limit of ${maxBytes} bytes.`);
-  }
-
-  function baseUrl(c: Context<Env>): string {
-    return config.publicUrl ?? new URL(c.req.url).origin;
-  }
-
   function fileJson(c: Context<Env>, caller: App, f: Omit<StoredFile, 'app'>) {
     return {
       handle: f.handle,
       // The key is public and names the app whose prefix holds the file: the URL works alone.
-      url: `${baseUrl(c)}/v1/files/${f.handle}?key=${encodeURIComponent(caller.key)}`,
+      url: `${publicBase(c, config)}/v1/files/${f.handle}?key=${encodeURIComponent(caller.key)}`,
       filename: f.filename,
       size: f.size,
       type: f.type,
@@ -266,20 +247,4 @@ function strictPathSegment(url: string): string {
   } catch {
     throw new FerryError('invalid_filename', 'The file name is not valid percent-encoded UTF-8.');
   }
-}
-
-function parseTtl(raw: string | undefined, max: number): number {
-  if (raw === undefined) return max;
-  if (!/^\d{1,9}$/.test(raw) || Number(raw) === 0 || Number(raw) > Math.min(max, MAX_TTL_SECONDS)) {
-    throw new FerryError('invalid_ttl', `ttl must be a whole number of seconds from 1 to ${Math.min(max, MAX_TTL_SECONDS)}.`);
-  }
-  return Number(raw);
-}
-
-function ifNoneMatch(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((t) => {
-    const tag = t.trim().replace(/^W\//, '');
-    return tag === '*' || tag === etag;
-  });
 }

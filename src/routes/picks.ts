@@ -5,24 +5,27 @@
 // backpressure end to end, Range passed through, only the headers that describe the bytes
 // passed back, and a response that breaks (never ends cleanly short) when the origin fails.
 import { Hono, type Context } from 'hono';
-import { requireApp } from '../app.js';
-import { MAX_TTL_SECONDS } from '../config.js';
-import type { AppDeps, AppEnv } from '../context.js';
+import type { AppEnv, RouteDeps } from '../context.js';
 import { FerryError } from '../errors.js';
 import { checkFilename, contentDisposition, mediaType } from '../file-names.js';
+import { isoSeconds } from '../files.js';
+import { publicBase } from '../http/base-url.js';
+import { DOWNLOAD_CSP } from '../http/csp.js';
+import { allowOnly } from '../http/method-not-allowed.js';
+import { policyInput } from '../http/policy-input.js';
+import { requireApp } from '../http/require-app.js';
+import { sourceFor } from '../http/source-access.js';
+import { fileTooLarge } from '../http/too-large.js';
+import { parseTtl } from '../http/ttl.js';
 import { checkPolicy } from '../policy.js';
 import { safeName } from '../sources/url/index.js';
-import { accountSource, type SourceRegistry } from '../sources/registry.js';
+import { accountSource } from '../sources/registry.js';
 import { openAccount, withFreshTokens } from '../sources/session.js';
 import { TokenError, tokenSealer } from '../sources/tokens.js';
 import type { ProviderTokens, RemoteFile, Source } from '../sources/types.js';
-import { policyInput } from './files.js';
-import { sourceFor } from './sources.js';
 import { readSmall } from '../streams.js';
 
 type Env = AppEnv;
-
-const DOWNLOAD_CSP = "default-src 'none'; sandbox";
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** What a pick handle carries, sealed. */
@@ -40,11 +43,8 @@ interface PickPayload {
   c: string;
 }
 
-const NO_SOURCES: SourceRegistry = { all: [], get: () => undefined };
-
-export function pickRoutes(deps: AppDeps): Hono<Env> {
-  const now = deps.now ?? (() => new Date());
-  const registry = deps.sources ?? NO_SOURCES;
+export function pickRoutes(deps: RouteDeps): Hono<Env> {
+  const { now, sources: registry } = deps;
   const sealer = tokenSealer(deps.keyring, now);
   const app = new Hono<Env>();
 
@@ -77,7 +77,7 @@ export function pickRoutes(deps: AppDeps): Hono<Env> {
     if (file.kind !== 'file') throw new FerryError('bad_request', 'That is a folder; pick a file.');
     const maxBytes = Math.min(scope.maxFileBytes, policy?.maxSize ?? Infinity);
     if (file.size !== null && file.size > maxBytes) {
-      throw new FerryError('file_too_large', `The file is larger than the limit of ${maxBytes} bytes.`);
+      throw fileTooLarge(maxBytes);
     }
     if (file.size !== null && policy?.minSize !== undefined && file.size < policy.minSize) {
       throw new FerryError('file_too_small', `The file is smaller than the policy's minimum of ${policy.minSize} bytes.`);
@@ -100,7 +100,7 @@ export function pickRoutes(deps: AppDeps): Hono<Env> {
     };
     const handle = await sealer.seal('pick', caller.name, payload, ttlSeconds);
     const { expiresAt } = await sealer.open('pick', caller.name, handle);
-    const url = `${deps.config.publicUrl ?? new URL(c.req.url).origin}/v1/picks/${handle}?key=${encodeURIComponent(caller.key)}`;
+    const url = `${publicBase(c, deps.config)}/v1/picks/${handle}?key=${encodeURIComponent(caller.key)}`;
     return c.json(
       {
         handle,
@@ -138,7 +138,7 @@ export function pickRoutes(deps: AppDeps): Hono<Env> {
     const status = res.status === 206 && range ? 206 : 200;
     if (status === 200 && length !== null && length > scope.maxFileBytes) {
       await res.body?.cancel().catch(() => {});
-      throw new FerryError('file_too_large', `The file is larger than the limit of ${scope.maxFileBytes} bytes.`);
+      throw fileTooLarge(scope.maxFileBytes);
     }
     const headers = new Headers({
       'content-type': pick.y,
@@ -163,12 +163,8 @@ export function pickRoutes(deps: AppDeps): Hono<Env> {
     return new Response(exactLength(res.body, length, limit), { status, headers });
   });
 
-  app.all('/v1/picks', () => {
-    throw new FerryError('method_not_allowed', 'Use POST on this path.', { allow: 'POST' });
-  });
-  app.all('/v1/picks/:handle', () => {
-    throw new FerryError('method_not_allowed', 'Use GET or HEAD on this path.', { allow: 'GET, HEAD' });
-  });
+  allowOnly(app, '/v1/picks', ['POST']);
+  allowOnly(app, '/v1/picks/:handle', ['GET', 'HEAD']);
 
   async function openPick(source: Source, pick: PickPayload, range: string | undefined, signal: AbortSignal): Promise<Response> {
     if (source.name === 'url') return source.open(undefined, pick.i, { range, signal });
@@ -207,7 +203,7 @@ export function exactLength(body: ReadableStream<Uint8Array>, expected: number |
           return;
         }
         seen += value.byteLength;
-        if (seen > limit) return fail(controller, new FerryError('file_too_large', `The file is larger than the limit of ${limit} bytes.`));
+        if (seen > limit) return fail(controller, fileTooLarge(limit));
         if (expected !== null && seen > expected) {
           return fail(controller, new FerryError('origin_failed', 'The origin sent more bytes than it announced.'));
         }
@@ -258,17 +254,4 @@ async function readJson(c: Context<Env>): Promise<Record<string, unknown>> {
     throw new FerryError('invalid_json', 'The pick request must be a JSON object.');
   }
   return json as Record<string, unknown>;
-}
-
-function parseTtl(raw: string | undefined, max: number): number {
-  const limit = Math.min(max, MAX_TTL_SECONDS);
-  if (raw === undefined) return limit;
-  if (!/^\d{1,9}$/.test(raw) || Number(raw) === 0 || Number(raw) > limit) {
-    throw new FerryError('invalid_ttl', `ttl must be a whole number of seconds from 1 to ${limit}.`);
-  }
-  return Number(raw);
-}
-
-function isoSeconds(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

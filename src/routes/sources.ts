@@ -3,15 +3,19 @@
 // folder listings. No session is kept anywhere: the OAuth state and the account are sealed
 // tokens (src/sources/tokens.ts) that only this deployment can open.
 import { Hono, type Context } from 'hono';
-import { requireApp } from '../app.js';
 import { originAllowed } from '../apps.js';
-import type { App, AppDeps, AppEnv } from '../context.js';
+import type { AppEnv, RouteDeps } from '../context.js';
 import { FerryError } from '../errors.js';
+import { publicBase } from '../http/base-url.js';
+import { bearerToken } from '../http/bearer.js';
+import { callbackPageCsp } from '../http/csp.js';
+import { requireApp } from '../http/require-app.js';
+import { accountSourceFor, appMayUse } from '../http/source-access.js';
 import { pkcePair } from '../sources/oauth.js';
-import { accountSource, type SourceRegistry } from '../sources/registry.js';
+import { accountSource } from '../sources/registry.js';
 import { STATE_TTL_SECONDS, openAccount, sealAccount, withFreshTokens } from '../sources/session.js';
 import { TokenError, base64url, tokenSealer } from '../sources/tokens.js';
-import { SOURCE_NAMES, type AccountSource, type Source } from '../sources/types.js';
+import type { Source } from '../sources/types.js';
 
 type Env = AppEnv;
 
@@ -26,11 +30,8 @@ interface StatePayload {
   v?: string;
 }
 
-const NO_SOURCES: SourceRegistry = { all: [], get: () => undefined };
-
-export function sourceRoutes(deps: AppDeps): Hono<Env> {
-  const now = deps.now ?? (() => new Date());
-  const registry = deps.sources ?? NO_SOURCES;
+export function sourceRoutes(deps: RouteDeps): Hono<Env> {
+  const { now, sources: registry } = deps;
   const sealer = tokenSealer(deps.keyring, now);
   const app = new Hono<Env>();
 
@@ -106,9 +107,7 @@ export function sourceRoutes(deps: AppDeps): Hono<Env> {
   app.get('/v1/sources/:provider/list', async (c) => {
     const caller = requireApp(c);
     const source = accountSourceFor(registry, caller, c.req.param('provider'));
-    const auth = c.req.header('authorization');
-    const bearer = auth ? /^Bearer\s+(\S+)$/i.exec(auth)?.[1] : undefined;
-    const tokens = await openAccount(sealer, caller.name, source.name, bearer);
+    const tokens = await openAccount(sealer, caller.name, source.name, bearerToken(c.req.header('authorization')));
     const folder = c.req.query('folder') || undefined;
     const cursor = c.req.query('cursor') || undefined;
     const { result, tokens: fresh, refreshed } = await withFreshTokens(source, tokens, now, (t) =>
@@ -127,29 +126,10 @@ export function sourceRoutes(deps: AppDeps): Hono<Env> {
   }
 
   function redirectUri(c: Context<Env>, source: Source): string {
-    return `${deps.config.publicUrl ?? new URL(c.req.url).origin}/v1/connect/${source.name}/callback`;
+    return `${publicBase(c, deps.config)}/v1/connect/${source.name}/callback`;
   }
 
   return app;
-}
-
-export function appMayUse(app: App, source: string): boolean {
-  return app.sources === undefined || app.sources.includes(source);
-}
-
-/** The source an app asked for: 404 for names Ferry does not know, 403 when it is off for this app. */
-export function sourceFor(registry: SourceRegistry, app: App, name: string): Source {
-  if (!(SOURCE_NAMES as readonly string[]).includes(name)) throw new FerryError('unknown_source', `There is no source named ${JSON.stringify(name)}.`);
-  const source = registry.get(name);
-  if (!source) throw new FerryError('source_not_enabled', `${name} is not enabled on this Ferry.`);
-  if (!appMayUse(app, name)) throw new FerryError('source_not_enabled', `${name} is not enabled for this app.`);
-  return source;
-}
-
-function accountSourceFor(registry: SourceRegistry, app: App, name: string): AccountSource {
-  const source = sourceFor(registry, app, name);
-  if (source.name === 'url') throw new FerryError('bad_request', 'Links need no account.');
-  return source as AccountSource;
 }
 
 /**
@@ -192,7 +172,7 @@ function callbackPage(
     status: target || !isError ? 200 : 400,
     headers: {
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
+      'content-security-policy': callbackPageCsp(nonce),
       'cache-control': 'no-store',
     },
   });

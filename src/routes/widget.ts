@@ -10,12 +10,13 @@
 // what it uses: its own scripts (the inline one by a per-response nonce), fetches to this
 // origin, blob: thumbnails and its data: icon, and nothing else.
 import { Hono, type Context } from 'hono';
-import type { AppDeps, AppEnv } from '../context.js';
+import { APP_KEY_PATTERN } from '../apps.js';
+import type { AppEnv, RouteDeps } from '../context.js';
 import { DEMO_HTML, PICKER_JS, PICKER_JS_ETAG, PICKER_MJS, PICKER_MJS_ETAG } from '../generated/widget.js';
+import { ifNoneMatch } from '../http/conditional.js';
+import { demoPageCsp } from '../http/csp.js';
 
-const APP_KEY = /^[A-Za-z0-9_-]{3,128}$/;
-
-export function widgetRoutes(deps: AppDeps): Hono<AppEnv> {
+export function widgetRoutes(deps: RouteDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get('/picker.js', (c) => script(c, PICKER_JS, PICKER_JS_ETAG));
@@ -25,24 +26,14 @@ export function widgetRoutes(deps: AppDeps): Hono<AppEnv> {
     // ?key= tries the page with one of your apps (its origins must include this origin);
     // otherwise the embedded dev app, when Ferry runs without FERRY_APPS.
     const asked = c.req.query('key');
-    const key = asked !== undefined && APP_KEY.test(asked) ? asked : (deps.apps.apps.find((a) => a.localhostOrigins)?.key ?? null);
+    const key = asked !== undefined && APP_KEY_PATTERN.test(asked) ? asked : (deps.apps.apps.find((a) => a.localhostOrigins)?.key ?? null);
     const nonce = randomNonce();
     const config = JSON.stringify({ key }).replace(/</g, '\\u003c');
     const html = DEMO_HTML.replaceAll('__NONCE__', nonce).replace('__CONFIG__', () => config);
     return c.body(html, 200, {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
-      'content-security-policy': [
-        "default-src 'none'",
-        `script-src 'self' 'nonce-${nonce}'`,
-        `style-src 'nonce-${nonce}'`,
-        "connect-src 'self'",
-        // blob: for the picker's thumbnails, data: for the page's own icon.
-        "img-src 'self' blob: data:",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "form-action 'none'",
-      ].join('; '),
+      'content-security-policy': demoPageCsp(nonce),
     });
   });
 
@@ -57,8 +48,7 @@ function script(c: Context<AppEnv>, body: string, etag: string): Response {
     'access-control-allow-origin': '*',
     'cross-origin-resource-policy': 'cross-origin',
   };
-  const match = c.req.header('if-none-match');
-  if (match && match.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+  if (ifNoneMatch(c.req.header('if-none-match'), etag)) {
     return new Response(null, { status: 304, headers });
   }
   return c.body(body, 200, headers);

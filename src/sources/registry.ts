@@ -17,10 +17,15 @@ export interface SourceRegistry {
   get(name: string): Source | undefined;
 }
 
+/** No remote sources at all: what an app built without a registry offers. */
+export const NO_SOURCES: SourceRegistry = { all: [], get: () => undefined };
+
 export interface BuildOptions {
   /** For provider APIs (not links); defaults to the platform fetch. */
   fetch?: Fetch;
   now?: () => Date;
+  /** FERRY_URL_ALLOWLIST as readConfig checked it (the composition passes it); default: read from `env`. */
+  allowlist?: readonly string[];
 }
 
 /** Environment variables that configure each provider, for docs and error messages. */
@@ -46,7 +51,7 @@ export function parseAllowlist(env: Env): string[] {
 export function buildSources(env: Env, connector?: Connector, options: BuildOptions = {}): SourceRegistry {
   const fetchFn: Fetch = options.fetch ?? ((input, init) => fetch(input, init));
   const now = options.now ?? (() => new Date());
-  const allowlist = parseAllowlist(env);
+  const allowlist = options.allowlist ? [...options.allowlist] : parseAllowlist(env);
   const sources: Source[] = [linkSource({ connector: connector ?? fetchConnector({ allowlist }), allowlist })];
 
   const dropbox = providerConfig(env, 'dropbox', DROPBOX_DEFAULTS);

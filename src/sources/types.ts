@@ -4,22 +4,11 @@
 // streamed straight through to the client: nothing here buffers file bytes or stores them.
 // Errors are thrown as FerryError, already normalised by ./errors.ts.
 
-export const SOURCE_NAMES = ['url', 'dropbox', 'google-drive', 'onedrive', 'box'] as const;
-export type SourceName = (typeof SOURCE_NAMES)[number];
-export type AccountSourceName = Exclude<SourceName, 'url'>;
+// The source names and the list-item shape are wire types, shared with the widget: they live in
+// ../wire.ts and are re-exported here so the sources keep one place to import their contract from.
+import type { AccountSourceName, ListItem, SourceName } from '../wire.js';
 
-/** One entry of a folder listing, whatever the provider. */
-export interface ListItem {
-  id: string;
-  name: string;
-  kind: 'file' | 'folder';
-  /** Bytes; null for folders and when the provider does not say. */
-  size: number | null;
-  /** Media type; null for folders and when unknown. */
-  type: string | null;
-  /** ISO 8601, or null when the provider does not say. */
-  modifiedAt: string | null;
-}
+export { SOURCE_NAMES, type AccountSourceName, type ListItem, type SourceName } from '../wire.js';
 
 export interface ListPage {
   items: ListItem[];
@@ -27,15 +16,8 @@ export interface ListPage {
   cursor: string | null;
 }
 
-/** What a source knows about one file before its bytes are fetched. */
-export interface RemoteFile {
-  id: string;
-  name: string;
-  kind: 'file' | 'folder';
-  size: number | null;
-  type: string | null;
-  modifiedAt: string | null;
-}
+/** What a source knows about one file before its bytes are fetched: the same facts a listing shows. */
+export type RemoteFile = ListItem;
 
 /** A provider's OAuth tokens; they only ever travel sealed (src/sources/tokens.ts). */
 export interface ProviderTokens {

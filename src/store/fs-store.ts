@@ -28,6 +28,7 @@ import {
   assertValidPart,
   assertValidPartList,
   assertValidPrefix,
+  assertRangeShape,
   assertValidPutOptions,
   openPutBody,
   type PartOptions,
@@ -667,12 +668,4 @@ function storageError(op: string, e: unknown): FerryError {
 
 function corrupt(): FerryError {
   return new FerryError('corrupt_object', 'stored object has an unreadable header');
-}
-
-
-function assertRangeShape(range: ByteRange): void {
-  const { start, end } = range;
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-    throw new RangeError('invalid byte range');
-  }
 }

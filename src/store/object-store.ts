@@ -184,6 +184,17 @@ export function isStoreKey(key: string): boolean {
   }
 }
 
+/**
+ * Checks a `get` range the same way in every store: whole numbers, start ≤ end. A range past
+ * the object's end is the store's to refuse (RangeError), once it knows the size.
+ */
+export function assertRangeShape(range: ByteRange): void {
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new RangeError('invalid byte range');
+  }
+}
+
 /** Reserved plain metadata name that stores use for the expiry time. */
 export const EXPIRES_METADATA = 'ferry-expires';
 

@@ -1,10 +1,11 @@
 // Builds the one S3 client configuration Ferry uses, on Node and in Workers alike (Web APIs
-// only: no node:* imports here; the Node adapter may inject a NodeHttpHandler).
+// only: no node:* imports here; a caller may inject a request handler). src/compose.ts maps
+// the S3_* configuration onto it, once for both runtimes.
 //
 // The two checksum settings are not optional. With the SDK's default ("WHEN_SUPPORTED") a
 // streamed body is sent `aws-chunked` with a CRC32 trailer: S3-compatible servers that do not
 // understand the framing store it as the object's bytes (silent corruption), and in workerd the
-// body goes out empty. See ../shared/NOTES.md.
+// body goes out empty. test/store/s3-store.test.ts shows both against a real S3 server.
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
 export interface S3ClientOptions {

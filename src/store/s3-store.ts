@@ -43,6 +43,7 @@ import {
   type StoredPart,
   assertValidKey,
   assertValidPrefix,
+  assertRangeShape,
   openPutBody,
   EXPIRES_METADATA,
   isStoreKey,
@@ -71,7 +72,7 @@ export interface S3StoreOptions {
 
 /** The largest part putPart reads into memory (S3 allows 5 GiB; Ferry's sessions use far less). */
 const MAX_BUFFERED_PART = 64 * 1024 * 1024;
-/** User-metadata name (after `x-amz-meta-`) that carries the expiry; callers may not use it. */
+/** S3's smallest multipart part (every part but the last). */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export class S3Store implements ObjectStore {
@@ -528,12 +529,4 @@ function storageError(op: string, e: unknown): FerryError {
   const err = new FerryError('storage_unavailable', `object storage ${op} failed (${detail})`);
   err.cause = e;
   return err;
-}
-
-
-function assertRangeShape(range: ByteRange): void {
-  const { start, end } = range;
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-    throw new RangeError('invalid byte range');
-  }
 }

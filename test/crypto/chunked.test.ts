@@ -1,8 +1,9 @@
 // C2SP chunked encryption: the pure size/offset functions as boundary tables, and the two
 // TransformStreams as round trips under every kind of input splitting, on both providers, plus
-// the properties decryption promises (order, commitment first, truncation, nothing unauthenticated).
+// the properties decryption promises (order, truncation, nothing unauthenticated). The key
+// schedule and HKDF have their own files (message-key.test.ts, aead.test.ts).
 import { describe, expect, it } from 'vitest';
-import { webCrypto, hkdf, hkdfExpand, type AesGcm, type CryptoProvider } from '../../src/crypto/aead.js';
+import { webCrypto, type AesGcm, type CryptoProvider } from '../../src/crypto/aead.js';
 import {
   CHUNK_SIZE,
   ChunkedDecryptionError,
@@ -18,15 +19,13 @@ import {
   chunkSpan,
   ciphertextSize,
   decryptChunks,
-  deriveMessageKey,
   encryptChunks,
-  openMessageKey,
   plaintextSize,
   sealedChunkSize,
-  type MessageKey,
 } from '../../src/crypto/chunked.js';
+import { deriveMessageKey } from '../../src/crypto/message-key.js';
 import { nodeCrypto } from '../../src/crypto/node-crypto.js';
-import { concat, expectBytes, hex, rng, run, split } from '../helpers/byte-streams.js';
+import { concat, expectBytes, fakeSource, hex, idle, readAll, rng, run, split } from '../helpers/byte-streams.js';
 
 // ---- helpers (kept local: each test file stands alone) ----------------------------------
 
@@ -190,61 +189,6 @@ describe('chunkNonce', () => {
   });
 });
 
-// ---- HKDF ---------------------------------------------------------------------------------
-
-describe.each(providers)('HKDF on %s', (_, c) => {
-  // RFC 5869 test case 1.
-  it('matches RFC 5869 A.1', async () => {
-    const ikm = new Uint8Array(22).fill(0x0b);
-    const salt = Uint8Array.from({ length: 13 }, (_, i) => i);
-    const info = Uint8Array.from({ length: 10 }, (_, i) => 0xf0 + i);
-    expect(hex(await hkdf(c, ikm, salt, info, 42))).toBe(
-      '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865',
-    );
-  });
-
-  it('expands to any length up to 255 blocks, and no further', async () => {
-    const prk = new Uint8Array(32).fill(7);
-    const long = await hkdfExpand(c, prk, new Uint8Array(0), 100);
-    expect((await hkdfExpand(c, prk, new Uint8Array(0), 60))).toEqual(long.subarray(0, 60));
-    await expect(hkdfExpand(c, prk, new Uint8Array(0), 255 * 32 + 1)).rejects.toThrow(RangeError);
-  });
-});
-
-// ---- key derivation -------------------------------------------------------------------------
-
-describe('key derivation', () => {
-  it('gives both providers the same base nonce and commitment', async () => {
-    const [a, b] = await Promise.all([keyFor(webCrypto), keyFor(nodeCrypto)]);
-    expect(a.baseNonce).toEqual(b.baseNonce);
-    expect(a.commitment).toEqual(b.commitment);
-    expect(a.baseNonce.length).toBe(12);
-    expect(a.commitment.length).toBe(32);
-  });
-
-  it('binds salt and context into the key', async () => {
-    const k = await keyFor(nodeCrypto);
-    const otherSalt = await deriveMessageKey(nodeCrypto, inputKey, salt.map((x) => x ^ 1), context);
-    const otherContext = await deriveMessageKey(nodeCrypto, inputKey, salt, new Uint8Array([1]));
-    expect(otherSalt.commitment).not.toEqual(k.commitment);
-    expect(otherContext.commitment).not.toEqual(k.commitment);
-  });
-
-  it('openMessageKey hands out a key only for the right commitment', async () => {
-    const k = await keyFor(nodeCrypto);
-    expect(await openMessageKey(nodeCrypto, inputKey, salt, k.commitment, context)).not.toBeNull();
-    const bad = k.commitment.slice();
-    bad[31] ^= 0x80;
-    expect(await openMessageKey(nodeCrypto, inputKey, salt, bad, context)).toBeNull();
-    expect(await openMessageKey(nodeCrypto, inputKey, salt, k.commitment.subarray(0, 31), context)).toBeNull();
-  });
-
-  it('refuses wrong input key and salt lengths', async () => {
-    await expect(deriveMessageKey(nodeCrypto, new Uint8Array(32), salt, context)).rejects.toThrow(RangeError);
-    await expect(deriveMessageKey(nodeCrypto, inputKey, new Uint8Array(16), context)).rejects.toThrow(RangeError);
-  });
-});
-
 // ---- streams --------------------------------------------------------------------------------
 
 const SIZES = [0, 1, 16383, 16384, 16385, 32768, 65535, 65536, 65537, (1 << 20) + 12345];
@@ -257,7 +201,6 @@ describe.each(providers)('encryptChunks/decryptChunks on %s', (_, c) => {
     expect(ct.length).toBe(ciphertextSize(n));
     expect(ct.subarray(0, 24)).toEqual(salt);
     expect(ct.subarray(24, 56)).toEqual(key.commitment);
-    expectBytes(await ok(decryptChunks(key), split(ct.subarray(PREFIX_SIZE), n + 2)), pt);
     expectBytes(await ok(decryptChunks(key, { plaintextSize: n }), split(ct.subarray(PREFIX_SIZE), n + 3)), pt);
   });
 
@@ -272,7 +215,7 @@ describe.each(providers)('encryptChunks/decryptChunks on %s', (_, c) => {
     // and decryption from one-byte writes
     const sealedOnly = whole.subarray(PREFIX_SIZE);
     const ones = Array.from(sealedOnly, (_, i) => sealedOnly.subarray(i, i + 1));
-    expectBytes(await ok(decryptChunks(key), ones), pt);
+    expectBytes(await ok(decryptChunks(key, { plaintextSize: pt.length }), ones), pt);
   });
 
   it('emits a header option before salt and commitment, in the first output chunk', async () => {
@@ -303,7 +246,7 @@ describe.each(providers)('encryptChunks/decryptChunks on %s', (_, c) => {
     expect((await r.read()).value!.length).toBe(SEALED_CHUNK_SIZE);
 
     const ct = await sealed(c, pattern(3 * CHUNK_SIZE));
-    const dec = decryptChunks(key);
+    const dec = decryptChunks(key, { plaintextSize: 3 * CHUNK_SIZE });
     const dw = dec.writable.getWriter();
     const dr = dec.readable.getReader();
     void dw.write(ct.subarray(0, SEALED_CHUNK_SIZE + 100));
@@ -317,7 +260,7 @@ describe.each(providers)('encryptChunks/decryptChunks on %s', (_, c) => {
     const mine = await ok(encryptChunks(await keyFor(c)), [pt]);
     const theirs = await ok(encryptChunks(await keyFor(other)), [pt]);
     expect(hex(mine)).toBe(hex(theirs));
-    expectBytes(await ok(decryptChunks(await keyFor(other)), [mine.subarray(PREFIX_SIZE)]), pt);
+    expectBytes(await ok(decryptChunks(await keyFor(other), { plaintextSize: pt.length }), [mine.subarray(PREFIX_SIZE)]), pt);
   });
 });
 
@@ -328,7 +271,7 @@ describe.each(providers)('decryptChunks failures on %s', (_, c) => {
   async function expectFailure(
     input: Uint8Array,
     reason: string,
-    options: { plaintextSize?: number } = {},
+    options: { plaintextSize: number } = { plaintextSize: n },
     released = Infinity,
   ) {
     const { out, error } = await run(decryptChunks(await keyFor(c), options), split(input, 7));
@@ -344,14 +287,13 @@ describe.each(providers)('decryptChunks failures on %s', (_, c) => {
   it('fails a changed byte in a middle chunk, releasing nothing of it or after it', async () => {
     const ct = (await sealed(c, pt)).slice();
     ct[chunkOffset(2) - PREFIX_SIZE + 5000] ^= 1;
-    await expectFailure(ct, 'chunk', {}, 2 * CHUNK_SIZE);
     await expectFailure(ct, 'chunk', { plaintextSize: n }, 2 * CHUNK_SIZE);
   });
 
   it('fails a changed tag of the final chunk', async () => {
     const ct = (await sealed(c, pt)).slice();
     ct[ct.length - 1] ^= 0x40;
-    await expectFailure(ct, 'chunk', {}, 3 * CHUNK_SIZE);
+    await expectFailure(ct, 'chunk', { plaintextSize: n }, 3 * CHUNK_SIZE);
   });
 
   it('fails swapped chunks before releasing anything', async () => {
@@ -359,17 +301,16 @@ describe.each(providers)('decryptChunks failures on %s', (_, c) => {
     const a = ct.slice(0, SEALED_CHUNK_SIZE);
     ct.copyWithin(0, SEALED_CHUNK_SIZE, 2 * SEALED_CHUNK_SIZE);
     ct.set(a, SEALED_CHUNK_SIZE);
-    await expectFailure(ct, 'chunk', {}, 0);
+    await expectFailure(ct, 'chunk', { plaintextSize: n }, 0);
   });
 
   it('fails a message that ends after a full chunk (the final chunk dropped)', async () => {
     const ct = await sealed(c, pt);
-    await expectFailure(ct.subarray(0, 3 * SEALED_CHUNK_SIZE), 'truncated', {}, 3 * CHUNK_SIZE);
     await expectFailure(ct.subarray(0, 3 * SEALED_CHUNK_SIZE), 'truncated', { plaintextSize: n }, 3 * CHUNK_SIZE);
     // A 16 KiB multiple: the dropped final chunk is empty, and still missed.
     const even = await sealed(c, pattern(2 * CHUNK_SIZE));
     expect(even.length).toBe(2 * SEALED_CHUNK_SIZE + TAG_SIZE);
-    const { error } = await run(decryptChunks(await keyFor(c)), [even.subarray(0, 2 * SEALED_CHUNK_SIZE)]);
+    const { error } = await run(decryptChunks(await keyFor(c), { plaintextSize: 2 * CHUNK_SIZE }), [even.subarray(0, 2 * SEALED_CHUNK_SIZE)]);
     expect((error as ChunkedDecryptionError).reason).toBe('truncated');
   });
 
@@ -378,29 +319,26 @@ describe.each(providers)('decryptChunks failures on %s', (_, c) => {
     await expectFailure(ct.subarray(0, 3 * SEALED_CHUNK_SIZE + 10), 'truncated');
   });
 
-  it('fails a message that ends inside a chunk: as a bad final chunk without a length, as truncated with one', async () => {
+  it('fails a message that ends inside a chunk as truncated', async () => {
     const ct = await sealed(c, pt);
     const cut = ct.subarray(0, SEALED_CHUNK_SIZE + 5000);
-    await expectFailure(cut, 'chunk', {}, CHUNK_SIZE);
     await expectFailure(cut, 'truncated', { plaintextSize: n }, CHUNK_SIZE);
   });
 
   it('fails bytes appended after the final chunk', async () => {
     const ct = await sealed(c, pt);
     const longer = concat([ct, new Uint8Array([0, 0, 0])]);
-    await expectFailure(longer, 'chunk', {}, 3 * CHUNK_SIZE);
     await expectFailure(longer, 'truncated', { plaintextSize: n });
   });
 
   it('fails an empty input', async () => {
-    await expectFailure(new Uint8Array(0), 'truncated', {}, 0);
     await expectFailure(new Uint8Array(0), 'truncated', { plaintextSize: 0 }, 0);
   });
 
   it('fails chunks opened under another context', async () => {
     const ct = await sealed(c, pt);
     const other = await deriveMessageKey(c, inputKey, salt, new Uint8Array(0));
-    const { out, error } = await run(decryptChunks(other), [ct]);
+    const { out, error } = await run(decryptChunks(other, { plaintextSize: n }), [ct]);
     expect((error as ChunkedDecryptionError).reason).toBe('chunk');
     expect(out.length).toBe(0);
   });
@@ -409,15 +347,92 @@ describe.each(providers)('decryptChunks failures on %s', (_, c) => {
     class Mine extends Error {}
     const ct = await sealed(c, pt);
     const { error } = await run(
-      decryptChunks(await keyFor(c), { error: (reason, message) => new Mine(`${reason}: ${message}`) }),
+      // 100 bytes read as the whole sealed final chunk of an 84-byte message: it fails to open.
+      decryptChunks(await keyFor(c), { plaintextSize: 100 - TAG_SIZE, error: (reason, message) => new Mine(`${reason}: ${message}`) }),
       [ct.subarray(0, 100)],
     );
     expect(error).toBeInstanceOf(Mine);
     expect((error as Error).message).toMatch(/^chunk: /);
   });
+});
 
-  it('refuses a range without a plaintext size', async () => {
-    expect(() => decryptChunks({} as MessageKey, { start: 0 })).toThrow(RangeError);
+// ---- as a pipe stage -----------------------------------------------------------------------
+
+/**
+ * A plaintext source of 64 KiB writes (how node:http hands a body over), recording its pulls.
+ * 16 MiB long rather than endless, so a transform that stopped applying backpressure fails the
+ * bound instead of hanging the run.
+ */
+const plaintextSource = (options: { count?: number; failAt?: number; error?: unknown } = {}) =>
+  fakeSource({ chunk: () => pattern(4 * CHUNK_SIZE), count: 256, ...options });
+
+/**
+ * What a transform may hold when its consumer stops: the provider's in-flight window, the write
+ * being processed, the one queued on the writable side, and one write of slack.
+ */
+const readAheadBound = (c: CryptoProvider) => c.concurrency * SEALED_CHUNK_SIZE + 3 * 65536;
+
+describe.each(providers)('encryptChunks/decryptChunks in a pipe on %s', (_, c) => {
+  it('encryption pulls a bounded amount ahead of a consumer that has stopped reading', async () => {
+    const { stream, log } = plaintextSource();
+    const reader = stream.pipeThrough(encryptChunks(await keyFor(c))).getReader();
+    await reader.read();
+    await reader.read();
+    await idle();
+    const ahead = log.pulls;
+    await idle();
+    expect(log.pulls).toBe(ahead);
+    expect(log.given).toBeLessThanOrEqual(readAheadBound(c));
+  });
+
+  it('decryption pulls a bounded amount ahead of a consumer that has stopped reading', async () => {
+    const n = 64 * CHUNK_SIZE;
+    const ct = await sealed(c, pattern(n));
+    const { stream, log } = fakeSource({ chunk: (i) => ct.subarray(i * 65536, (i + 1) * 65536), count: Math.ceil(ct.length / 65536) });
+    const reader = stream.pipeThrough(decryptChunks(await keyFor(c), { plaintextSize: n })).getReader();
+    await reader.read();
+    await idle();
+    const ahead = log.pulls;
+    await idle();
+    expect(log.pulls).toBe(ahead);
+    expect(log.given).toBeLessThanOrEqual(readAheadBound(c));
+  });
+
+  it('cancelling the output cancels the source with the same reason', async () => {
+    const { stream, log } = plaintextSource();
+    const reader = stream.pipeThrough(encryptChunks(await keyFor(c))).getReader();
+    await reader.read();
+    const reason = new Error('the store gave up');
+    await reader.cancel(reason);
+    await idle();
+    expect(log.cancelReason).toBe(reason);
+  });
+
+  it('a failing source errors the output with its error', async () => {
+    const failure = new Error('client went away');
+    const { stream } = plaintextSource({ failAt: 3, error: failure });
+    const { out, error } = await readAll(stream.pipeThrough(encryptChunks(await keyFor(c))));
+    expect(error).toBe(failure);
+    expect(out.length).toBeLessThan(ciphertextSize(3 * 4 * CHUNK_SIZE));
+  });
+
+  it('an aborted pipe errors the output and cancels the source with the abort reason', async () => {
+    const { stream, log } = plaintextSource();
+    const abort = new AbortController();
+    const ts = encryptChunks(await keyFor(c));
+    void stream.pipeTo(ts.writable, { signal: abort.signal }).catch(() => {});
+    const reader = ts.readable.getReader();
+    await reader.read();
+    const reason = new Error('request aborted');
+    abort.abort(reason);
+    let error: unknown;
+    try {
+      for (;;) if ((await reader.read()).done) break;
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBe(reason);
+    expect(log.cancelReason).toBe(reason);
   });
 });
 
@@ -474,7 +489,7 @@ describe('chunks in flight', () => {
     expect(stats.max).toBeLessThanOrEqual(6);
     expect(stats.calls).toBe(21);
     stats.max = 0;
-    expectBytes(await ok(decryptChunks(key), [reference.subarray(PREFIX_SIZE)]), pt);
+    expectBytes(await ok(decryptChunks(key, { plaintextSize: pt.length }), [reference.subarray(PREFIX_SIZE)]), pt);
     expect(stats.max).toBeGreaterThan(1);
     expect(stats.max).toBeLessThanOrEqual(6);
   });
@@ -484,7 +499,7 @@ describe('chunks in flight', () => {
     const key = await keyFor(provider);
     const ct = (await ok(encryptChunks(key), [pt])).subarray(PREFIX_SIZE).slice();
     ct[chunkOffset(4) - PREFIX_SIZE] ^= 1;
-    const { out, error } = await run(decryptChunks(key), split(ct, 8));
+    const { out, error } = await run(decryptChunks(key, { plaintextSize: pt.length }), split(ct, 8));
     expect((error as ChunkedDecryptionError).reason).toBe('chunk');
     expect(out.length).toBeLessThanOrEqual(4 * CHUNK_SIZE);
     expectBytes(out, pt.subarray(0, out.length));
@@ -505,7 +520,7 @@ describe('chunks in flight', () => {
     expect(chunks.map((c) => c.length)).toEqual([PREFIX_SIZE, 4 * SEALED_CHUNK_SIZE, 2 * SEALED_CHUNK_SIZE, 5 + TAG_SIZE]);
     // and the slab they share is never written over: every chunk still decrypts
     expectBytes(
-      await ok(decryptChunks(key), [concat(chunks).subarray(PREFIX_SIZE)]),
+      await ok(decryptChunks(key, { plaintextSize: 6 * CHUNK_SIZE + 5 }), [concat(chunks).subarray(PREFIX_SIZE)]),
       concat([pattern(4 * CHUNK_SIZE), pattern(2 * CHUNK_SIZE + 5)]),
     );
   });
@@ -528,7 +543,7 @@ describe('chunks in flight', () => {
     };
     const key = await keyFor(mixed);
     expectBytes(await ok(encryptChunks(key), split(pt, 12)), reference);
-    expectBytes(await ok(decryptChunks(key), split(reference.subarray(PREFIX_SIZE), 13)), pt);
+    expectBytes(await ok(decryptChunks(key, { plaintextSize: pt.length }), split(reference.subarray(PREFIX_SIZE), 13)), pt);
   });
 
   it('joins only results that lie back to back in one buffer', async () => {
@@ -554,16 +569,5 @@ describe('chunks in flight', () => {
     };
     const reference = await ok(encryptChunks(await keyFor(nodeCrypto)), [pt]);
     expectBytes(await ok(encryptChunks(await keyFor(gappy)), [pt]), reference);
-  });
-
-  it('WebCrypto seal and open copy their inputs before returning', async () => {
-    const aead = await webCrypto.aes128gcm(inputKey);
-    const nonce = new Uint8Array(12);
-    const data = pattern(1000);
-    const expected = await aead.seal(nonce, data);
-    const pending = aead.seal(nonce, data);
-    data.fill(0);
-    nonce.fill(1);
-    expect(await pending).toEqual(expected);
   });
 });

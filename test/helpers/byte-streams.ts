@@ -72,3 +72,74 @@ export async function run(ts: TransformStream<Uint8Array, Uint8Array>, parts: Ui
   if (error === undefined) await writing;
   return { out: concat(chunks), chunks, error };
 }
+
+/** What a fakeSource saw: how often it was pulled, and whether (and why) it was cancelled. */
+export interface SourceLog {
+  pulls: number;
+  /** Bytes handed out so far. */
+  given: number;
+  cancelled: boolean;
+  cancelReason: unknown;
+}
+
+/**
+ * A byte source that records what its consumer does (node-server's fake-stream style): every
+ * pull is counted and hands out one chunk, `chunk(i)` for the i-th, until `count` chunks
+ * (Infinity: forever); `failAt` errors the stream at that pull instead; `signal` errors it with
+ * the signal's reason when aborted, as a request body does when the client goes away.
+ * highWaterMark 0: it is pulled only when someone downstream asks, so `pulls` measures read-ahead.
+ */
+export function fakeSource(
+  options: {
+    chunk?: (i: number) => Uint8Array;
+    count?: number;
+    failAt?: number;
+    error?: unknown;
+    signal?: AbortSignal;
+  } = {},
+): { stream: ReadableStream<Uint8Array>; log: SourceLog } {
+  const { chunk = () => new Uint8Array(1024), count = Infinity, failAt, error = new Error('source failed'), signal } = options;
+  const log: SourceLog = { pulls: 0, given: 0, cancelled: false, cancelReason: undefined };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        signal?.addEventListener('abort', () => controller.error(signal.reason), { once: true });
+      },
+      pull(controller) {
+        const i = log.pulls++;
+        if (i === failAt) return controller.error(error);
+        if (i >= count) return controller.close();
+        const value = chunk(i);
+        log.given += value.byteLength;
+        controller.enqueue(value);
+      },
+      cancel(reason) {
+        log.cancelled = true;
+        log.cancelReason = reason;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, log };
+}
+
+/** Lets pending stream work (pulls, pipes, promise chains) run until nothing more happens. */
+export async function idle(turns = 20): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Reads a stream to its end: the chunks, their bytes joined, and the error if it failed. */
+export async function readAll(stream: ReadableStream<Uint8Array>) {
+  const chunks: Uint8Array[] = [];
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
+  } catch (error) {
+    return { chunks, out: concat(chunks), error };
+  }
+  return { chunks, out: concat(chunks), error: undefined as unknown };
+}

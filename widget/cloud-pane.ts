@@ -2,11 +2,11 @@
 // token by postMessage from Ferry's exact origin), then folders with breadcrumbs, pages loaded on
 // demand, multi-select across folders, and "Add N files". The account token is kept in
 // sessionStorage: it lasts as long as the tab, and never reaches another site or a cookie.
-import type { FerrySource } from './api.js';
-import { RequestError, connectUrl, listFolder, type ListItem } from './client.js';
+import type { AccountSourceName, ListItem } from '../src/wire.js';
+import { RequestError, connectUrl, listFolder } from './client.js';
 import { clear, h, icon, rovingKeys } from './dom.js';
 import { isAccountError, sentenceFor } from './errors.js';
-import type { PaneContext } from './picker.js';
+import type { PaneContext } from './pane-context.js';
 import { accepts, typeOf } from './restrictions.js';
 
 const memoryStore = new Map<string, string>();
@@ -49,7 +49,7 @@ export class CloudPane {
 
   constructor(
     private readonly ctx: PaneContext,
-    readonly provider: Exclude<FerrySource, 'local' | 'url'>,
+    readonly provider: AccountSourceName,
   ) {
     this.storeKey = `ferry:account:${new URL(ctx.ep.base).origin}:${ctx.ep.key}:${provider}`;
     this.account = storage().getItem(this.storeKey);

@@ -1,0 +1,79 @@
+// Who is calling /v1/*: the app named by its public key (?key= or X-Ferry-Key), checked against
+// the page's Origin, answered for CORS (preflights here, the allow headers on the way out), and
+// counted against its request rate. It leaves the request's scope (the app, its tenant, its
+// limits) in the context, where every route reads it.
+import type { MiddlewareHandler } from 'hono';
+import { originAllowed, type App, type AppRegistry } from '../apps.js';
+import type { AppConfig, AppEnv, RequestScope } from '../context.js';
+import { FerryError, errorResponse } from '../errors.js';
+import { tenantFor } from '../files.js';
+import type { Limits } from '../limits.js';
+
+const CORS_ALLOW_HEADERS = 'content-type, range, if-range, if-none-match, authorization, x-ferry-key, x-ferry-policy, x-ferry-signature';
+const CORS_EXPOSE_HEADERS = 'etag, content-range, content-length, content-disposition, content-type, location, retry-after, x-request-id';
+
+export interface AppScopeOptions {
+  apps: AppRegistry;
+  config: AppConfig;
+  /** Rate limits, when this runtime enforces them (Node). */
+  limits?: Limits;
+  now: () => Date;
+}
+
+export function appScope({ apps, config, limits, now }: AppScopeOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    const key = c.req.query('key') ?? c.req.header('x-ferry-key');
+    const found = key === undefined ? undefined : apps.byPublicKey(key);
+    if (origin) c.header('vary', 'Origin', { append: true });
+
+    if (c.req.method === 'OPTIONS' && origin && c.req.header('access-control-request-method')) {
+      const allowed = found ? originAllowed(found, origin) : key === undefined && apps.anyAllows(origin);
+      if (!allowed) throw new FerryError('origin_not_allowed', 'This origin is not allowed for this app.');
+      return new Response(null, {
+        status: 204,
+        headers: {
+          'access-control-allow-origin': origin,
+          'access-control-allow-methods': 'GET, HEAD, POST, PUT, DELETE',
+          'access-control-allow-headers': CORS_ALLOW_HEADERS,
+          'access-control-max-age': '600',
+          vary: 'Origin',
+        },
+      });
+    }
+    // Refusals of the key or origin are readable by pages of any registered origin, so a widget
+    // can tell its developer what is wrong; they carry nothing but the error.
+    const refuse = (err: FerryError) => {
+      c.set('errorCode', err.code);
+      const res = errorResponse(err);
+      if (origin && apps.anyAllows(origin)) {
+        res.headers.set('access-control-allow-origin', origin);
+        res.headers.set('vary', 'Origin');
+      }
+      return res;
+    };
+    if (key !== undefined && !found) return refuse(new FerryError('unknown_key', 'No app has this key.'));
+    if (origin && found && !originAllowed(found, origin)) {
+      return refuse(new FerryError('origin_not_allowed', `The origin ${origin} is not allowed for this app.`));
+    }
+    c.set('scope', scopeFor(found, config));
+    if (found && limits) {
+      limits.takeRequest(found.name, found.rateLimitPerMinute ?? config.rateLimitPerMinute, now().getTime());
+    }
+    await next();
+    if (origin && (found ? originAllowed(found, origin) : apps.anyAllows(origin))) {
+      c.res.headers.set('access-control-allow-origin', origin);
+      c.res.headers.set('access-control-expose-headers', CORS_EXPOSE_HEADERS);
+    }
+  };
+}
+
+/** The limits of a request from `found` (or from no app): the tighter of the app's and Ferry's. */
+export function scopeFor(found: App | undefined, config: AppConfig): RequestScope {
+  return {
+    app: found,
+    tenant: tenantFor(found?.name),
+    maxFileBytes: Math.min(found?.maxFileBytes ?? Infinity, config.maxFileBytes),
+    ttlSeconds: Math.min(found?.ttlSeconds ?? Infinity, config.ttlSeconds),
+  };
+}

@@ -1,0 +1,65 @@
+// The request id and the log line. Each request gets an id (answered as X-Request-Id, so a user
+// can quote it); the line is written once the body has been sent or has failed, by wrapping the
+// body in a counter (request-log.ts says what the line never contains). The client address comes
+// from the runtime's connection info (hono's getConnInfo for Node or Workers), cut before logging.
+import type { Context, MiddlewareHandler } from 'hono';
+import type { GetConnInfo } from 'hono/conninfo';
+import { matchedRoutes } from 'hono/route';
+import type { AppEnv } from '../context.js';
+import { countBody, truncateIp, type RequestLogEntry, type RequestLogger } from '../request-log.js';
+
+export interface LogRequestsOptions {
+  log?: RequestLogger;
+  getConnInfo?: GetConnInfo;
+}
+
+export function logRequests({ log, getConnInfo }: LogRequestsOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = Date.now();
+    const requestId = crypto.randomUUID();
+    c.set('requestId', requestId);
+    await next();
+    c.res.headers.set('x-request-id', requestId);
+    if (!log) return;
+    const entry: RequestLogEntry = {
+      time: new Date(started).toISOString(),
+      requestId,
+      method: c.req.method,
+      route: routePattern(c),
+      status: c.res.status,
+      bytesIn: c.get('bytesIn') ?? (Number(c.req.header('content-length')) || 0),
+      bytesOut: 0,
+      durationMs: 0,
+      app: c.get('scope')?.app?.name,
+      fileId: c.get('fileId'),
+      client: truncateIp(clientAddress(c, getConnInfo)),
+      error: c.get('errorCode'),
+    };
+    const write = (bytesOut: number, failed: boolean) =>
+      log({ ...entry, bytesOut, durationMs: Date.now() - started, ...(failed ? { aborted: true } : {}) });
+    if (c.res.body && c.req.method !== 'HEAD') {
+      c.res = new Response(countBody(c.res.body, write), c.res);
+    } else {
+      write(0, false);
+    }
+  };
+}
+
+/** The peer's address; a request without connection info (an in-process call) has none. */
+function clientAddress(c: Context, getConnInfo: GetConnInfo | undefined): string | undefined {
+  if (!getConnInfo) return undefined;
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The matched route's pattern ("/v1/files/:handle"), never the concrete path. */
+function routePattern(c: Context<AppEnv>): string {
+  const routes = matchedRoutes(c);
+  const handler = routes.find((r) => r.method !== 'ALL');
+  if (handler) return handler.path;
+  const last = routes.at(-1);
+  return last && last.path !== '*' && last.path !== '/v1/*' ? last.path : 'unmatched';
+}
