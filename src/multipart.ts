@@ -138,9 +138,9 @@ export function readMultipart(
         while (events.length === 0) await new Promise<void>((r) => (wake = r));
         wake = undefined;
         const e = events.shift()!;
-        if (e.kind === 'error') throw e.error;
+        if (e.kind === 'error') throw e.error as Error;
         if (e.kind === 'end') {
-          if (failed !== undefined) throw failed;
+          if (failed !== undefined) throw failed as Error;
           return;
         }
         yield e.part;

@@ -186,12 +186,14 @@ export async function startFerry(env: Env, options: StartOptions = {}): Promise<
     url,
     server,
     store,
-    close: () =>
-      new Promise<void>((done) => {
-        stopSweeper();
+    // A sweep in progress finishes first, so nothing runs against the store after close().
+    close: async () => {
+      await stopSweeper();
+      await new Promise<void>((done) => {
         server.close(() => done());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 
@@ -199,7 +201,7 @@ const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fil
 if (isMain) {
   startFerry(process.env).then(
     (ferry) => {
-      const stop = () => ferry.close().then(() => process.exit(0));
+      const stop = () => void ferry.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     },

@@ -114,7 +114,7 @@ export async function primeStream(stream: ReadableStream<Uint8Array>): Promise<R
   const reader = stream.getReader();
   const first = await reader.read();
   let pending: Uint8Array | undefined = first.done ? undefined : first.value;
-  let finished = first.done;
+  const finished = first.done;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {

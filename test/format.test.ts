@@ -34,7 +34,7 @@ import {
   type FileRef,
   type FormatParams,
 } from '../src/format.js';
-import { concat, expectBytes, hex, rng, run, split } from './helpers/byte-streams.js';
+import { concat, expectBytes, hex, run, split } from './helpers/byte-streams.js';
 
 // ---- helpers (kept local: each test file stands alone) ----------------------------------
 
@@ -70,7 +70,7 @@ const pattern = (n: number) => {
 
 async function ok(ts: TransformStream<Uint8Array, Uint8Array>, parts: Uint8Array[]) {
   const r = await run(ts, parts);
-  if (r.error) throw r.error;
+  if (r.error) throw r.error as Error;
   return r.out;
 }
 

@@ -83,7 +83,37 @@ describe('request log', () => {
     expect(entries[2]!.bytesOut).toBe(100);
     expect(entries[3]!.bytesOut).toBe(70_000);
     expect(entries[3]!.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(entries.every((e) => typeof e.durationMs === 'number')).toBe(true);
+    for (const e of entries) expect(Number.isInteger(e.durationMs) && e.durationMs >= 0, JSON.stringify(e)).toBe(true);
+  });
+
+  it('logs a duration that covers the whole request body, in whole milliseconds', async () => {
+    const entries: RequestLogEntry[] = [];
+    const ferry = await start({}, { requestLog: (e) => entries.push(e) });
+    const pauseMs = 400;
+    const u = new URL(`${ferry.url}/v1/files?key=${TEST_APP.key}&filename=paused.bin`);
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', headers: { 'content-length': '20000' } });
+    const status = new Promise<number>((resolve, reject) => {
+      req.on('response', (r) => (r.resume(), resolve(r.statusCode!)));
+      req.on('error', reject);
+    });
+    // The server sees the headers and the first half at once, then waits on the client.
+    req.write(new Uint8Array(10_000));
+    await new Promise((r) => setTimeout(r, pauseMs));
+    req.end(new Uint8Array(10_000));
+    expect(await status).toBe(201);
+    const until = Date.now() + 2000;
+    while (entries.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+
+    expect(entries.map((e) => [e.method, e.route, e.status])).toEqual([['POST', '/v1/files', 201]]);
+    const { durationMs } = entries[0]!;
+    expect(Number.isInteger(durationMs)).toBe(true);
+    // A timer may fire a millisecond early against Date.now(); the server's clock starts before the pause.
+    expect(durationMs).toBeGreaterThanOrEqual(pauseMs - 5);
+    expect(durationMs).toBeLessThan(pauseMs + 5000);
+    // A request with no pause is measured as short, so the bound above is the pause and not a constant.
+    await upload(ferry.url, pattern(10), 'quick.txt');
+    while (entries.length < 2 && Date.now() < until + 2000) await new Promise((r) => setTimeout(r, 20));
+    expect(entries[1]!.durationMs).toBeLessThan(pauseMs - 5);
   });
 
   it('truncates client addresses to /24 and /48', () => {

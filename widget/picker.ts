@@ -8,7 +8,7 @@
 import type { FerrySource, Picker, PickerOptions, SelectedFile } from './api.js';
 import { RequestError, createPick, listSources, uploadFile, type Endpoint, type SourceInfo } from './client.js';
 import { CloudPane } from './cloud-pane.js';
-import { addDeviceFiles, devicePane, deviceProposals } from './device-pane.js';
+import { addDeviceFiles, devicePane } from './device-pane.js';
 import { createHost, holdPage, modalKeys } from './dialog.js';
 import { clear } from './dom.js';
 import { sentenceFor, userError } from './errors.js';

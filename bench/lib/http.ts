@@ -117,6 +117,7 @@ export function download(url: string, options: { headers?: Record<string, string
 export function requestJson(
   url: string,
   options: { method?: string; headers?: Record<string, string>; json?: unknown } = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers of any JSON shape
 ): Promise<{ status: number; headers: IncomingHttpHeaders; json: any }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);

@@ -197,7 +197,7 @@ export class S3Store implements ObjectStore {
       );
     } catch (e) {
       if (isAbsent(e)) return null;
-      if (httpStatus(e) === 416) throw new RangeError('range lies outside the object');
+      if (httpStatus(e) === 416) throw new RangeError('range lies outside the object', { cause: e });
       throw storageError('get', e);
     }
     let body = res.Body!.transformToWebStream() as ReadableStream<Uint8Array>;

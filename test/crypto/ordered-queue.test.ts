@@ -81,7 +81,7 @@ describe('OrderedQueue', () => {
     const a = deferred();
     const b = deferred();
     const c = deferred();
-    for (const x of [a, b, c]) h.queue.push(x.promise);
+    for (const x of [a, b, c]) void h.queue.push(x.promise);
     c.resolve(bytes(3));
     const failure = new Error('chunk 1 failed');
     b.reject(failure);
@@ -96,11 +96,11 @@ describe('OrderedQueue', () => {
   it('joins synchronous results that lie back to back in one buffer into one chunk, at flush()', async () => {
     const h = harness(1);
     const slab = Uint8Array.from({ length: 30 }, (_, i) => i);
-    h.queue.push(slab.subarray(0, 10));
-    h.queue.push(slab.subarray(10, 20));
+    void h.queue.push(slab.subarray(0, 10));
+    void h.queue.push(slab.subarray(10, 20));
     await h.settle();
     expect(h.released).toEqual([]); // held until flush, so later pieces can still join
-    h.queue.push(slab.subarray(21, 30)); // a gap: the run so far leaves, a new one starts
+    void h.queue.push(slab.subarray(21, 30)); // a gap: the run so far leaves, a new one starts
     await h.settle();
     expect(h.released.map((x) => [x.byteOffset, x.byteLength])).toEqual([[0, 20]]);
     h.queue.flush();
@@ -114,10 +114,10 @@ describe('OrderedQueue', () => {
   it('keeps a synchronous result behind a pending one, and drops empty results', async () => {
     const h = harness(8);
     const a = deferred();
-    h.queue.push(bytes(0)); // synchronous, nothing ahead: held as the current run
-    h.queue.push(a.promise); // flushes the run first
-    h.queue.push(new Uint8Array(0));
-    h.queue.push(bytes(2));
+    void h.queue.push(bytes(0)); // synchronous, nothing ahead: held as the current run
+    void h.queue.push(a.promise); // flushes the run first
+    void h.queue.push(new Uint8Array(0));
+    void h.queue.push(bytes(2));
     a.resolve(bytes(1));
     await h.queue.settled();
     await h.settle();

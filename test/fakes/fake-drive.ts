@@ -121,7 +121,7 @@ export class FakeOAuth {
   constructor(readonly options: OAuthOptions) {}
 
   /** Handles the authorization endpoint; false when the request is not one. */
-  authorize(req: IncomingMessage, res: ServerResponse, url: URL, title: string): void {
+  authorize(_req: IncomingMessage, res: ServerResponse, url: URL, title: string): void {
     const q = url.searchParams;
     this.authorizeRequests.push(new URLSearchParams(q));
     const redirectUri = q.get('redirect_uri');

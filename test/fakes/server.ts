@@ -38,6 +38,7 @@ export async function startFakes(options: TreeOptions & { autoApprove?: boolean;
   for (const p of Object.values(providers)) p.oauth.autoApprove = options.autoApprove ?? true;
   const origin = originFake();
 
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- every await in it is caught
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     const [, first, ...rest] = url.pathname.split('/');
@@ -45,7 +46,8 @@ export async function startFakes(options: TreeOptions & { autoApprove?: boolean;
     if (first === 'origin') return origin.handle(req, res, path, url);
     const provider = first ? providers[PREFIX[first]!] : undefined;
     if (!provider) return void res.writeHead(404).end();
-    const body = req.method === 'POST' ? await readSmall(req) : '';
+    const body = req.method === 'POST' ? await readSmall(req).catch(() => null) : '';
+    if (body === null) return void res.destroy();
     provider.handle(req, res, path, url, body);
   });
   server.keepAliveTimeout = 1000;

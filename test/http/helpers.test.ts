@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { AppEnv } from '../../src/context.js';
-import { FerryError, errorResponse } from '../../src/errors.js';
+import { errorResponse, type FerryError } from '../../src/errors.js';
 import { bearerToken } from '../../src/http/bearer.js';
 import { ifNoneMatch } from '../../src/http/conditional.js';
 import { allowOnly } from '../../src/http/method-not-allowed.js';

@@ -63,6 +63,7 @@ function specShape(): Shape {
 
 // --- CloudFormation --------------------------------------------------------------------------
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed templates of any shape
 type Json = Record<string, any>;
 
 function cloudFormationShape(template: Json): Shape {

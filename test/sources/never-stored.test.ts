@@ -2,7 +2,7 @@
 // another from a link go from the (loopback fake) origin through a real Ferry process to the
 // client, and Ferry's store and data directory receive nothing while its resident memory stays
 // bounded by a constant, not by the file size.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ const SIZE = 256 * MiB + 12_345;
 
 /** Every file (not directory) under `dir`, with its size. */
 function filesUnder(dir: string): { path: string; size: number }[] {
-  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
     .filter((e) => e.isFile())
     .map((e) => {
       const path = join(e.parentPath, e.name);

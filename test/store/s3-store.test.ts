@@ -25,7 +25,7 @@ import { FerryError } from '../../src/errors.js';
 import { createS3Client } from '../../src/store/s3-client.js';
 import { S3Store, type S3StoreOptions } from '../../src/store/s3-store.js';
 import { sweepExpired } from '../../src/store/sweep.js';
-import { describeObjectStore, expectBytes, pattern, readAll, source, type StoreHarness } from './conformance.js';
+import { describeObjectStore, expectBytes, pattern, source, type StoreHarness } from './conformance.js';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB; // S3's (and lib-storage's) smallest part

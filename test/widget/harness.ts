@@ -209,6 +209,7 @@ document.getElementById('open').addEventListener('click', () => window.picker.op
 
 export interface PageEvent {
   name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever the page's callbacks received
   args: any[];
 }
 

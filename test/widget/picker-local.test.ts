@@ -225,7 +225,7 @@ describe('the picker with local files', () => {
     await expect.poll(() => picker(page).locator('.item[data-status="uploading"]').count()).toBe(2);
     await picker(page).getByRole('button', { name: 'Cancel all' }).click();
     await expect.poll(() => picker(page).locator('.item[data-status="canceled"]').count()).toBe(2);
-    all = await waitForEvent(page, 'cancel');
+    await waitForEvent(page, 'cancel');
     expect(await picker(page).getByRole('button', { name: 'Retry all' }).isVisible()).toBe(true);
     expect(await picker(page).locator('.overall').isVisible()).toBe(false);
 
