@@ -50,7 +50,7 @@ const META: FileMetaV2 = JSON.parse(V.metaJson);
 
 async function ok(ts: TransformStream<Uint8Array, Uint8Array>, parts: Uint8Array[]) {
   const r = await run(ts, parts);
-  if (r.error) throw r.error;
+  if (r.error) throw r.error as Error;
   return r.out;
 }
 

@@ -35,7 +35,6 @@ import {
   type PartRef,
   type PendingUpload,
   type StoredPart,
-  type ByteRange,
   type ObjectBody,
   type ObjectStore,
   type PutOptions,

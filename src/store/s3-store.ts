@@ -47,7 +47,6 @@ import {
   openPutBody,
   EXPIRES_METADATA,
   isStoreKey,
-  type ByteRange,
   type ObjectBody,
   type ObjectStore,
   type PutOptions,
@@ -474,7 +473,7 @@ async function readExact(body: ReadableStream<Uint8Array>, size: number, signal?
   const out = new Uint8Array(size);
   let got = 0;
   const reader = body.getReader();
-  const onAbort = () => reader.cancel(signal!.reason).catch(() => {});
+  const onAbort = () => void reader.cancel(signal!.reason).catch(() => {});
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
