@@ -7,8 +7,17 @@
 import type { CryptoProvider } from './crypto/aead.js';
 import { PREFIX_SIZE as C2SP_PREFIX_SIZE, ciphertextSize, chunkSpan, decryptChunks, encryptChunks, plaintextSize } from './crypto/chunked.js';
 import { SALT_SIZE, deriveMessageKey, openMessageKey, type MessageKey } from './crypto/message-key.js';
-import { isValidKid } from './crypto/keyring.js';
-import { FormatError, HEADER_SIZE, deriveInputKey, type FormatParams, type ObjectDecryptor } from './format.js';
+import {
+  FormatError,
+  HEADER_SIZE,
+  concat,
+  decodeAnyHeader,
+  deriveInputKey,
+  encodeHeader,
+  runThrough,
+  type FormatParams,
+  type ObjectDecryptor,
+} from './format.js';
 
 export const FORMAT_V2 = 2;
 /** u32be length of the sealed metadata, after the header. */
@@ -20,8 +29,6 @@ export const LEAD_SIZE = HEADER_SIZE + LENGTH_SIZE;
 /** The longest prefix (everything before data's first chunk) any v2 object can have. */
 export const MAX_PREFIX_SIZE = LEAD_SIZE + SEALED_META_MAX_SIZE + C2SP_PREFIX_SIZE;
 
-const MAGIC = [0x46, 0x45, 0x52, 0x52, 0x59]; // "FERRY"
-const KID_OFFSET = 6;
 const utf8 = new TextEncoder();
 const META_CONTEXT = utf8.encode('ferry/v2 meta');
 
@@ -49,14 +56,9 @@ function checkMetaV2(meta: unknown): asserts meta is FileMetaV2 {
   }
 }
 
-/** "FERRY" || version || kid, ASCII, NUL-padded to 10 bytes. */
+/** "FERRY" || 0x02 || kid, ASCII, NUL-padded to 10 bytes. */
 export function encodeHeaderV2(kid: string): Uint8Array {
-  if (!isValidKid(kid)) throw new RangeError('kid must be 1–10 printable ASCII characters without ":" or ","');
-  const h = new Uint8Array(HEADER_SIZE);
-  h.set(MAGIC, 0);
-  h[5] = FORMAT_V2;
-  h.set(utf8.encode(kid), KID_OFFSET);
-  return h;
+  return encodeHeader(kid, FORMAT_V2);
 }
 
 export interface Lead {
@@ -65,15 +67,7 @@ export interface Lead {
 }
 
 /** The version and kid of any Ferry header (v1 or v2), or null when `b` does not start with one. */
-export function decodeLead(b: Uint8Array): Lead | null {
-  if (b.length < HEADER_SIZE) return null;
-  for (let i = 0; i < MAGIC.length; i++) if (b[i] !== MAGIC[i]) return null;
-  let end = KID_OFFSET;
-  while (end < HEADER_SIZE && b[end] !== 0) end++;
-  for (let i = end; i < HEADER_SIZE; i++) if (b[i] !== 0) return null;
-  const kid = String.fromCharCode(...b.subarray(KID_OFFSET, end));
-  return isValidKid(kid) ? { version: b[5]!, kid } : null;
-}
+export const decodeLead: (b: Uint8Array) => Lead | null = decodeAnyHeader;
 
 /** Length of the prefix (header .. data's commitment) of the v2 object that starts with `lead`. */
 export function prefixSizeV2(lead: Uint8Array): number {
@@ -214,33 +208,4 @@ function checkRef(p: FormatParams): void {
 
 async function sealSmall(key: MessageKey, plaintext: Uint8Array): Promise<Uint8Array> {
   return runThrough(encryptChunks(key), plaintext);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
-  let o = 0;
-  for (const x of parts) {
-    out.set(x, o);
-    o += x.length;
-  }
-  return out;
-}
-
-/** Pushes one small buffer through a transform and collects the output. */
-async function runThrough(ts: TransformStream<Uint8Array, Uint8Array>, input: Uint8Array): Promise<Uint8Array> {
-  const writer = ts.writable.getWriter();
-  const written = (async () => {
-    if (input.length > 0) await writer.write(input);
-    await writer.close();
-  })();
-  written.catch(() => {});
-  const parts: Uint8Array[] = [];
-  const reader = ts.readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-  }
-  await written;
-  return concat(...parts);
 }

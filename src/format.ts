@@ -125,26 +125,31 @@ export function objectRangeFor(plaintextSize: number, start: number, end: number
 
 // ---- header ------------------------------------------------------------------------------
 
-/** "FERRY" 0x01 || kid, ASCII, NUL-padded to 10 bytes. */
-export function encodeHeader(kid: string): Uint8Array {
+/** "FERRY" || version (0x01 by default) || kid, ASCII, NUL-padded to 10 bytes. */
+export function encodeHeader(kid: string, version: number = FORMAT_VERSION): Uint8Array {
   if (!isValidKid(kid)) throw new RangeError('kid must be 1–10 printable ASCII characters without ":" or ","');
   const h = new Uint8Array(HEADER_SIZE);
   h.set(MAGIC, 0);
-  h[5] = FORMAT_VERSION;
+  h[5] = version;
   h.set(utf8.encode(kid), KID_OFFSET);
   return h;
 }
 
-/** Reads the first 16 bytes of `b`; null unless they are a v1 header with a well-formed kid. */
-export function decodeHeader(b: Uint8Array): { kid: string } | null {
+/** The version byte and kid of any Ferry header (v1 or v2); null unless `b` starts with one. */
+export function decodeAnyHeader(b: Uint8Array): { version: number; kid: string } | null {
   if (b.length < HEADER_SIZE) return null;
   for (let i = 0; i < MAGIC.length; i++) if (b[i] !== MAGIC[i]) return null;
-  if (b[5] !== FORMAT_VERSION) return null;
   let end = KID_OFFSET;
   while (end < HEADER_SIZE && b[end] !== 0) end++;
   for (let i = end; i < HEADER_SIZE; i++) if (b[i] !== 0) return null; // padding is all NUL
   const kid = String.fromCharCode(...b.subarray(KID_OFFSET, end));
-  return isValidKid(kid) ? { kid } : null;
+  return isValidKid(kid) ? { version: b[5]!, kid } : null;
+}
+
+/** Reads the first 16 bytes of `b`; null unless they are a v1 header with a well-formed kid. */
+export function decodeHeader(b: Uint8Array): { kid: string } | null {
+  const h = decodeAnyHeader(b);
+  return h && h.version === FORMAT_VERSION ? { kid: h.kid } : null;
 }
 
 // ---- objects -----------------------------------------------------------------------------
@@ -336,7 +341,8 @@ export async function openMetadata(p: FormatParams, stored: Uint8Array): Promise
 
 // ---- helpers -----------------------------------------------------------------------------
 
-function concat(...parts: Uint8Array[]): Uint8Array {
+/** The parts, one after another, in a new array. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -346,8 +352,8 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Pushes one small buffer through a transform and collects the output. */
-async function runThrough(ts: TransformStream<Uint8Array, Uint8Array>, input: Uint8Array): Promise<Uint8Array> {
+/** Pushes one small buffer through a transform and collects the output (sealed metadata). */
+export async function runThrough(ts: TransformStream<Uint8Array, Uint8Array>, input: Uint8Array): Promise<Uint8Array> {
   const writer = ts.writable.getWriter();
   const written = (async () => {
     if (input.length > 0) await writer.write(input);
