@@ -303,6 +303,43 @@ export function describeUploadsApi(name: string, makeTarget: TargetFactory) {
       expect((await c.abort(s)).status).toBe(204);
     });
 
+    it('takes a part through Ferry only at its exact length, where the store cannot presign', async () => {
+      const s = await c.session(9 * MiB);
+      const res = await c.urls(s, [1, 2]);
+      const { urls } = (await res.json()) as { urls: Record<string, string> };
+      if (!urls['1']!.startsWith(t.url)) {
+        // Presigned: the bucket checks the signed length and part number (uploads-presign.test.ts).
+        expect(urls['1']).toMatch(/X-Amz-Signature=/);
+        await c.abort(s);
+        return;
+      }
+      const part = sessionPart(s, text, 2);
+      for (const bytes of [part.subarray(1), new Uint8Array(part.length + 1)]) {
+        const bad = await fetch(urls['2']!, { method: 'PUT', body: bytes });
+        expect([bad.status, await errorCode(bad)]).toEqual([400, 'invalid_part']);
+      }
+      // A body shorter than it says: the store refuses it and keeps nothing for the part.
+      const u = new URL(urls['2']!);
+      const { request } = await import('node:http');
+      const status = await new Promise<number>((resolve) => {
+        const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'PUT', headers: { 'content-length': part.length } }, (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        });
+        req.on('error', () => resolve(0));
+        req.write(part.subarray(0, 1000), () => setTimeout(() => req.destroy(), 200));
+      });
+      expect([0, 400]).toContain(status);
+      const bogus = await fetch(urls['2']!.replace('/parts/2', '/parts/3'), { method: 'PUT', body: part });
+      expect([bogus.status, await errorCode(bogus)]).toEqual([400, 'invalid_part']);
+      expect(await (await c.list(s)).json()).toEqual([]);
+      const good = await fetch(urls['2']!, { method: 'PUT', body: part });
+      expect(good.status).toBe(200);
+      expect(good.headers.get('etag')).toMatch(/^"[^"]+"$/);
+      expect(await (await c.list(s)).json()).toEqual([{ n: 2, size: part.length }]);
+      await c.abort(s);
+    });
+
     it('answers CORS for the app origins on every session route, exposing ETag', async () => {
       const origin = TEST_APP.origins[0]!;
       const pre = await fetch(`${t.url}/v1/uploads/x/parts/1?key=${KEY}`, {
