@@ -28,7 +28,7 @@ function expectedSignature(req: SignedRequest): string {
     .filter(([k]) => k !== 'X-Amz-Signature')
     .map(([k, v]) => [encodeRfc3986(decodeURIComponent(k)), encodeRfc3986(decodeURIComponent(v ?? ''))] as const)
     .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
-  const headers = { ...lower(req.headers), host: req.url.host };
+  const headers: Record<string, string> = { ...lower(req.headers), host: req.url.host };
   const canonical = [
     req.method,
     req.url.pathname,
