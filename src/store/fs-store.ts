@@ -123,10 +123,18 @@ export class FsStore implements ObjectStore {
     let size = 0;
     let sourceDone = false;
     try {
-      await io('put', () => mkdir(this.#tmp, { recursive: true, mode: 0o700 }));
-      handle = await io('put', () => open(temp, 'wx', 0o600));
+      // `.tmp/` exists after the first put: create it only when the open says it is missing,
+      // rather than spend a thread-pool round trip on mkdir for every put.
+      handle = await io('put', () =>
+        open(temp, 'wx', 0o600).catch(async (e: unknown) => {
+          if (errno(e) !== 'ENOENT') throw e;
+          await mkdir(this.#tmp, { recursive: true, mode: 0o700 });
+          return open(temp, 'wx', 0o600);
+        }),
+      );
       const fh = handle;
-      if (header) await io('put', () => writeAll(fh, header));
+      // The header goes out with the first piece of data, in one writev.
+      let pendingHeader = header;
       for (;;) {
         const { done, value } = await reader.read().catch((e: unknown) => {
           sourceDone = true;
@@ -136,9 +144,12 @@ export class FsStore implements ObjectStore {
         if (done) break;
         size += value.byteLength;
         if (exactSize !== undefined && size > exactSize) throw new RangeError(`part is longer than its ${exactSize} bytes`);
-        await io('put', () => writeAll(fh, value));
+        const pieces = pendingHeader ? [pendingHeader, value] : [value];
+        pendingHeader = undefined;
+        await io('put', () => writeAll(fh, ...pieces));
       }
       sourceDone = true;
+      if (pendingHeader) await io('put', () => writeAll(fh, pendingHeader!));
       if (exactSize !== undefined && size !== exactSize) throw new RangeError(`part ended after ${size} of its ${exactSize} bytes`);
       await io('put', () => fh.sync());
       handle = undefined;
@@ -157,14 +168,16 @@ export class FsStore implements ObjectStore {
   async #moveIntoPlace(temp: string, target: string): Promise<void> {
     const dir = dirname(target);
     // A concurrent delete may remove the (then empty) directory between mkdir and rename.
+    // The rename comes first: the directory usually exists, and a mkdir per put is a
+    // thread-pool round trip. ENOENT means it does not (yet, or any more): create it and retry.
     for (let attempt = 1; ; attempt++) {
-      await io('put', () => mkdir(dir, { recursive: true, mode: 0o700 }));
       try {
         await rename(temp, target);
         break;
       } catch (e) {
-        if (errno(e) !== 'ENOENT' || attempt === 3) throw storageError('put', e);
+        if (errno(e) !== 'ENOENT' || attempt === 4) throw storageError('put', e);
       }
+      await io('put', () => mkdir(dir, { recursive: true, mode: 0o700 }));
     }
     await io('put', () => syncDirectory(dir));
   }
@@ -543,11 +556,17 @@ async function openObject(path: string): Promise<FileHandle | null> {
   }
 }
 
-async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.byteLength) {
-    const { bytesWritten } = await fh.write(bytes, offset, bytes.byteLength - offset);
-    offset += bytesWritten;
+/** Writes all of `pieces`, in order: one writev when there are several, then whatever it left. */
+async function writeAll(fh: FileHandle, ...pieces: Uint8Array[]): Promise<void> {
+  let skip = 0;
+  if (pieces.length > 1) skip = (await fh.writev(pieces)).bytesWritten;
+  for (const bytes of pieces) {
+    let offset = Math.min(skip, bytes.byteLength);
+    skip -= offset;
+    while (offset < bytes.byteLength) {
+      const { bytesWritten } = await fh.write(bytes, offset, bytes.byteLength - offset);
+      offset += bytesWritten;
+    }
   }
 }
 
