@@ -59,6 +59,8 @@ const CONTINUED = '+';
  * sent, are as large). Memory per download stays two of these.
  */
 const READ_CHUNK = 256 * 1024;
+/** Room for the header (JSON of expiry and a few metadata values) in the read that finds it. */
+const HEADER_GUESS = 1024;
 const HOUR = 60 * 60 * 1000;
 
 interface Header {
@@ -188,7 +190,12 @@ export class FsStore implements ObjectStore {
     const fh = await openObject(this.#path(key));
     if (!fh) return null;
     try {
-      const { header, size } = await readHeader(fh);
+      // A read from the start (a whole download, a format prefix) takes its first bytes from
+      // the read that brings the header: one read fewer per file. Other ranges read the header
+      // alone, and their data where it lies.
+      const fromStart = !range || range.start === 0;
+      const want = PREFIX_BYTES + HEADER_GUESS + (fromStart ? Math.min(READ_CHUNK, range ? range.end + 1 : READ_CHUNK) : 0);
+      const { header, size, ahead } = await readHeaderAhead(fh, want);
       let position = header.dataOffset;
       let remaining = size;
       if (range) {
@@ -199,7 +206,7 @@ export class FsStore implements ObjectStore {
         position += range.start;
         remaining = Math.max(0, end - range.start + 1);
       }
-      const body = fileBody(fh, position, remaining);
+      const body = fileBody(fh, position, remaining, fromStart ? ahead : undefined);
       return { key, size, expiresAt: header.expiresAt, metadata: header.metadata, body };
     } catch (e) {
       await fh.close().catch(() => {});
@@ -600,12 +607,26 @@ async function readExactly(fh: FileHandle, length: number, position: number): Pr
 }
 
 async function readHeader(fh: FileHandle): Promise<{ header: Header; size: number }> {
+  const { header, size } = await readHeaderAhead(fh, PREFIX_BYTES + HEADER_GUESS);
+  return { header, size };
+}
+
+/**
+ * The header, from one read of `want` bytes at the start of the file (the header is a few
+ * hundred bytes, so that read also brings the first data when `want` is larger); a longer
+ * header costs a second read. `ahead` holds what that read brought beyond the header: a
+ * download's first piece of data, which then costs no read of its own.
+ */
+async function readHeaderAhead(fh: FileHandle, want: number): Promise<{ header: Header; size: number; ahead: Uint8Array }> {
   const { size: fileSize } = await io('read', () => fh.stat());
-  const prefix = await readExactly(fh, PREFIX_BYTES, 0);
-  if (!prefix || MAGIC.some((b, i) => prefix[i] !== b)) throw corrupt();
-  const n = new DataView(prefix.buffer).getUint32(MAGIC.length);
+  const first = new Uint8Array(Math.max(PREFIX_BYTES, Math.min(want, fileSize)));
+  const { bytesRead } = await io('read', () => fh.read(first, 0, first.length, 0));
+  if (bytesRead < PREFIX_BYTES || MAGIC.some((b, i) => first[i] !== b)) throw corrupt();
+  const n = new DataView(first.buffer).getUint32(MAGIC.length);
   if (n > MAX_HEADER_BYTES || PREFIX_BYTES + n > fileSize) throw corrupt();
-  const json = await readExactly(fh, n, PREFIX_BYTES);
+  const dataOffset = PREFIX_BYTES + n;
+  let json: Uint8Array | null = first.subarray(PREFIX_BYTES, Math.min(dataOffset, bytesRead));
+  if (json.length < n) json = await readExactly(fh, n, PREFIX_BYTES);
   if (!json) throw corrupt();
   let parsed: { expiresAt?: unknown; metadata?: unknown };
   try {
@@ -615,10 +636,10 @@ async function readHeader(fh: FileHandle): Promise<{ header: Header; size: numbe
   }
   const time = typeof parsed.expiresAt === 'string' ? Date.parse(parsed.expiresAt) : NaN;
   if (Number.isNaN(time) || typeof parsed.metadata !== 'object' || parsed.metadata === null) throw corrupt();
-  const dataOffset = PREFIX_BYTES + n;
   return {
     header: { expiresAt: new Date(time), metadata: { ...(parsed.metadata as Record<string, string>) }, dataOffset },
     size: fileSize - dataOffset,
+    ahead: dataOffset < bytesRead ? first.subarray(dataOffset, bytesRead) : new Uint8Array(0),
   };
 }
 
@@ -626,8 +647,14 @@ async function readHeader(fh: FileHandle): Promise<{ header: Header; size: numbe
  * Reads `length` bytes from `position`, one READ_CHUNK ahead of the consumer (so the disk works
  * while the previous chunk is decrypted and sent); the stream owns the handle and closes it.
  */
-function fileBody(fh: FileHandle, position: number, length: number): ReadableStream<Uint8Array> {
+function fileBody(fh: FileHandle, position: number, length: number, ahead?: Uint8Array): ReadableStream<Uint8Array> {
   let closed = false;
+  // Bytes the header read already brought: handed on first, without a read of their own.
+  let pending = ahead && ahead.byteLength > 0 && length > 0 ? ahead.subarray(0, Math.min(ahead.byteLength, length)) : undefined;
+  if (pending) {
+    position += pending.byteLength;
+    length -= pending.byteLength;
+  }
   const close = async () => {
     if (closed) return;
     closed = true;
@@ -636,6 +663,11 @@ function fileBody(fh: FileHandle, position: number, length: number): ReadableStr
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        if (pending) {
+          controller.enqueue(pending);
+          pending = undefined;
+          return;
+        }
         if (length === 0) {
           await close();
           controller.close();
