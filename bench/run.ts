@@ -74,6 +74,8 @@ interface StoreContender {
   backend?: number;
   /** The contender ratios are taken against. */
   floor?: string;
+  /** Its bucket on the bench's s3rver, whose request log counts its store requests per file. */
+  bucket?: string;
   range: boolean;
   upload(size: number): Promise<Stored>;
 }
@@ -82,12 +84,13 @@ function expectStatus(what: string, status: number, ok: number[], body?: unknown
   if (!ok.includes(status)) throw new Error(`${what}: HTTP ${status} ${typeof body === 'string' ? body : JSON.stringify(body)}`);
 }
 
-function ferryContender(key: string, server: Server, floor: string, backend?: number): StoreContender {
+function ferryContender(key: string, server: Server, floor: string, backend?: number, bucket?: string): StoreContender {
   return {
     key,
     server,
     backend,
     floor,
+    bucket,
     range: true,
     async upload(size) {
       const res = await upload(`${server.url}/v1/files?key=${BENCH_APP.key}&filename=bench.bin`, size);
@@ -102,11 +105,12 @@ function ferryContender(key: string, server: Server, floor: string, backend?: nu
 }
 
 let objectCounter = 0;
-function floorContender(key: string, server: Server, backend?: number): StoreContender {
+function floorContender(key: string, server: Server, backend?: number, bucket?: string): StoreContender {
   return {
     key,
     server,
     backend,
+    bucket,
     range: true,
     async upload(size) {
       const url = `${server.url}/o/bench-${objectCounter++}`;
@@ -129,6 +133,7 @@ function tusContender(key: string, server: Server, backend: number, floor: strin
     server,
     backend,
     floor,
+    bucket: 'tus',
     range: false,
     async upload(size) {
       const created = await requestJson(`${server.url}/files`, { method: 'POST', headers: { ...tus, 'upload-length': String(size) } });
@@ -281,6 +286,62 @@ async function rangeBench(contenders: StoreContender[], files: Map<string, Store
   for (const f of files.values()) await f.remove();
 }
 
+/** One entry of the bench s3rver's request log (bench/servers/s3rver.mjs). */
+interface LoggedRequest {
+  seq: number;
+  method: string;
+  bucket: string;
+  key: string;
+  query: string;
+  range?: string;
+}
+
+/** What the S3 backend served one contender while `act` ran: "2 (PUT, GET range)". */
+async function backendRequests(endpoint: string, bucket: string, act: () => Promise<void>): Promise<string> {
+  const mark = (await requestJson(`${endpoint}/_requests?after=${Number.MAX_SAFE_INTEGER}`)).json.seq as number;
+  await act();
+  const seen = ((await requestJson(`${endpoint}/_requests?after=${mark}`)).json.requests as LoggedRequest[]).filter((r) => r.bucket === bucket);
+  const name = (r: LoggedRequest) =>
+    (r.method === 'POST' && /uploads/.test(r.query) ? 'CreateMultipart' : r.method === 'POST' && /uploadId/.test(r.query) ? 'CompleteMultipart' : r.method) +
+    (/partNumber/.test(r.query) ? ' part' : '') +
+    (r.method === 'GET' && /uploadId/.test(r.query) ? ' ListParts' : '') +
+    (r.range ? ' range' : '');
+  return seen.length === 0 ? '0' : `${seen.length} (${seen.map(name).join(', ')})`;
+}
+
+/**
+ * Store requests per small file (1 MiB), counted from the S3 backend's own log: one upload, one
+ * whole download, one Range read (1 KiB from the middle), per S3 contender.
+ */
+async function requestBench(endpoint: string, contenders: StoreContender[]): Promise<void> {
+  const size = MiB;
+  for (const c of contenders) {
+    if (!c.bucket) continue;
+    let stored: Stored | undefined;
+    const upload = await backendRequests(endpoint, c.bucket, async () => {
+      stored = await c.upload(size);
+    });
+    const whole = await backendRequests(endpoint, c.bucket, async () => {
+      const res = await download(stored!.url);
+      expectStatus(`${c.server.name} download`, res.status, [200]);
+    });
+    const range = c.range
+      ? await backendRequests(endpoint, c.bucket, async () => {
+          const res = await download(stored!.url, { headers: { range: `bytes=${size / 2 + 100}-${size / 2 + 1123}` } });
+          expectStatus(`${c.server.name} range`, res.status, [206]);
+        })
+      : 'serves no Range';
+    await stored!.remove();
+    rows.push({
+      section: 'store requests',
+      size: sizeName(size),
+      contender: c.server.name,
+      note: `upload ${upload} / download ${whole} / range ${range}`,
+    });
+  }
+  process.stderr.write('bench: store requests per file done\n');
+}
+
 // ---- pick relay -------------------------------------------------------------------------------
 
 async function pickBench(env: Environment): Promise<void> {
@@ -394,7 +455,7 @@ async function cryptoBench(): Promise<void> {
 
 // ---- the table --------------------------------------------------------------------------------
 
-const SECTIONS = ['encryption, one core', 'upload', 'download', 'range read', 'pick relay'];
+const SECTIONS = ['encryption, one core', 'upload', 'download', 'range read', 'store requests', 'pick relay'];
 
 function table(): string {
   rows.sort((a, b) => SECTIONS.indexOf(a.section) - SECTIONS.indexOf(b.section));
@@ -451,22 +512,23 @@ if (want('upload') || want('pick') || withWorkers) {
         contenders.push(
           ferryContender('ferry-fs', env.ferryFs, 'floor-fs'),
           floorContender('floor-fs', env.floorFs),
-          ferryContender('ferry-s3', env.ferryS3, 'floor-s3', env.s3rver.pid),
-          floorContender('floor-s3', env.floorS3, env.s3rver.pid),
+          ferryContender('ferry-s3', env.ferryS3, 'floor-s3', env.s3rver.pid, 'ferry'),
+          floorContender('floor-s3', env.floorS3, env.s3rver.pid, 'floor'),
           tusContender('tus', env.tus, env.s3rver.pid, 'floor-s3', s3),
         );
         if (env.baseline) {
           contenders.push(
             ferryContender('before-fs', env.baseline.ferryFs, 'floor-fs'),
-            ferryContender('before-s3', env.baseline.ferryS3, 'floor-s3', env.s3rver.pid),
+            ferryContender('before-s3', env.baseline.ferryS3, 'floor-s3', env.s3rver.pid, 'baseline'),
           );
         }
       }
       if (withWorkers) {
-        if (!want('upload')) contenders.push(floorContender('floor-s3', env.floorS3, env.s3rver.pid));
-        contenders.push(ferryContender('worker', await env.worker(), 'floor-s3', env.s3rver.pid));
+        if (!want('upload')) contenders.push(floorContender('floor-s3', env.floorS3, env.s3rver.pid, 'floor'));
+        contenders.push(ferryContender('worker', await env.worker(), 'floor-s3', env.s3rver.pid, 'worker'));
       }
       await storageBench(contenders);
+      await requestBench(env.s3Endpoint, contenders);
     }
   } finally {
     for (const s of env.all()) {

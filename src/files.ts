@@ -38,7 +38,7 @@ import {
   prepareObjectV2,
 } from './format-v2.js';
 import type { ByteRange, ObjectStore } from './store/object-store.js';
-import { coalesce, countedBody, primeStream, readPrefix, readSmall } from './streams.js';
+import { StreamHead, coalesce, countedBody, primeStream, readPrefix, readSmall } from './streams.js';
 
 export interface FilesDeps {
   store: ObjectStore;
@@ -201,16 +201,18 @@ export async function openFile(deps: FilesDeps, tenant: Tenant, handle: string, 
   const stored = await deps.store.get(key, options.whole ? undefined : { start: 0, end: MAX_PREFIX_SIZE - 1, clamp: true });
   if (!stored) throw notFound();
   let file: OpenedFile;
-  const { prefix: lead, rest } = await readPrefix(stored.body, LEAD_SIZE);
+  // One stage for the lead, the prefix and then the data, however many steps read the head.
+  const head = new StreamHead(stored.body);
   try {
+    const lead = await head.read(LEAD_SIZE);
     const version = decodeLead(lead)?.version;
-    if (version === FORMAT_V2) file = await openV2(deps, ref, id, lead, rest, stored.size, options.whole === true);
+    if (version === FORMAT_V2) file = await openV2(deps, ref, id, lead, head, stored.size, options.whole === true);
     else if (version === 1) {
-      await rest.cancel().catch(() => {});
+      await head.cancel().catch(() => {});
       file = await openV1(deps, tenant, ref, id);
     } else throw corrupt();
   } catch (e) {
-    await rest.cancel().catch(() => {});
+    await head.cancel().catch(() => {});
     throw e;
   }
   // The prefix already separates apps; the sealed name makes it hold even if objects were moved.
@@ -231,7 +233,7 @@ async function openV2(
   ref: FileRef,
   id: string,
   lead: Uint8Array,
-  rest: ReadableStream<Uint8Array>,
+  head: StreamHead,
   objectBytes: number,
   whole: boolean,
 ): Promise<OpenedFile> {
@@ -242,13 +244,13 @@ async function openV2(
     throw corrupt();
   }
   if (objectBytes < prefixSize) throw corrupt();
-  const more = await readPrefix(rest, prefixSize - LEAD_SIZE);
+  const more = await head.read(prefixSize - LEAD_SIZE);
   const prefix = new Uint8Array(prefixSize);
   prefix.set(lead, 0);
-  prefix.set(more.prefix, LEAD_SIZE);
-  let remaining: ReadableStream<Uint8Array> | undefined = more.rest;
+  prefix.set(more, LEAD_SIZE);
+  let remaining: ReadableStream<Uint8Array> | undefined = head.rest();
   try {
-    if (more.prefix.length !== prefixSize - LEAD_SIZE) throw corrupt();
+    if (more.length !== prefixSize - LEAD_SIZE) throw corrupt();
     let opened;
     try {
       opened = await openObjectV2(params(deps, ref), prefix);

@@ -23,6 +23,9 @@ import type { ObjectStore } from './store/object-store.js';
 import { startSweeper } from './store/sweep.js';
 import { nodeConnector } from './sources/url/node-connector.js';
 
+/** How much a connection buffers before backpressure: one FsStore read (256 KiB). */
+const SOCKET_BUFFER_BYTES = 256 * 1024;
+
 export interface RunningFerry {
   url: string;
   server: Server;
@@ -138,6 +141,11 @@ export async function startFerry(env: Env, options: StartOptions = {}): Promise<
         hostname: config.host ?? '0.0.0.0',
         // Node checks header and request deadlines on this interval (default 30 s, far too lax).
         serverOptions: {
+          // Node 20's sockets buffer 16 KiB before write() asks the caller to wait: a download,
+          // which leaves as 16 KiB decrypted chunks, then costs a send() per chunk and a 'drain'
+          // round trip on the event loop. 256 KiB lets a whole store read's worth leave in one
+          // writev (still a constant per connection: memory stays bounded per transfer).
+          highWaterMark: SOCKET_BUFFER_BYTES,
           headersTimeout: options.headersTimeoutMs ?? 30_000,
           requestTimeout: 0,
           connectionsCheckingInterval: Math.min(1000, Math.ceil((options.headersTimeoutMs ?? 30_000) / 4)),

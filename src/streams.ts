@@ -147,41 +147,74 @@ export async function readPrefix(
   stream: ReadableStream<Uint8Array>,
   n: number,
 ): Promise<{ prefix: Uint8Array; rest: ReadableStream<Uint8Array> }> {
-  const reader = stream.getReader();
-  const prefix = new Uint8Array(n);
-  let got = 0;
-  let leftover: Uint8Array | undefined;
-  let ended = false;
-  while (got < n) {
-    const { done, value } = await reader.read();
-    if (done) {
-      ended = true;
-      break;
-    }
-    const take = Math.min(n - got, value.byteLength);
-    prefix.set(value.subarray(0, take), got);
-    got += take;
-    if (take < value.byteLength) leftover = value.subarray(take);
+  const head = new StreamHead(stream);
+  const prefix = await head.read(n);
+  return { prefix, rest: head.rest() };
+}
+
+/**
+ * The head of a stream read in steps (a format's lead, then the prefix it announces), and then
+ * the rest of it as one stream: a single stage however many steps were read, where nesting
+ * readPrefix would add a stage per step to every chunk that follows.
+ */
+export class StreamHead {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #leftover: Uint8Array | undefined;
+  #ended = false;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.getReader();
   }
-  const rest = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        if (leftover) {
-          controller.enqueue(leftover);
-          leftover = undefined;
-          return;
+
+  /** The next `n` bytes, or fewer if the stream ends first. */
+  async read(n: number): Promise<Uint8Array> {
+    const out = new Uint8Array(n);
+    let got = 0;
+    while (got < n) {
+      let value = this.#leftover;
+      this.#leftover = undefined;
+      if (!value) {
+        if (this.#ended) break;
+        const next = await this.#reader.read();
+        if (next.done) {
+          this.#ended = true;
+          break;
         }
-        const { done, value } = ended ? { done: true, value: undefined } : await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
+        value = next.value;
+      }
+      const take = Math.min(n - got, value.byteLength);
+      out.set(value.subarray(0, take), got);
+      got += take;
+      if (take < value.byteLength) this.#leftover = value.subarray(take);
+    }
+    return out.subarray(0, got);
+  }
+
+  /** Everything not yet read, read on only when asked. Call once. */
+  rest(): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          const leftover = this.#leftover;
+          if (leftover) {
+            this.#leftover = undefined;
+            controller.enqueue(leftover);
+            return;
+          }
+          const { done, value } = this.#ended ? { done: true, value: undefined } : await this.#reader.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+        cancel: (reason) => this.#reader.cancel(reason),
       },
-      cancel(reason) {
-        return reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return { prefix: prefix.subarray(0, got), rest };
+      { highWaterMark: 0 },
+    );
+  }
+
+  /** Gives up on the stream (nothing further will be read). */
+  cancel(reason?: unknown): Promise<void> {
+    return this.#reader.cancel(reason);
+  }
 }
 
 /** A stream of one byte array. */

@@ -230,20 +230,26 @@ export function decryptChunks(key: MessageKey, options: DecryptChunksOptions): T
       ? plaintext
       : plaintext.subarray(Math.max(0, from - base), Math.max(0, Math.min(plaintext.length, to - base)));
 
+  const failed = (k: number) => fail('chunk', `chunk ${k} failed authentication`);
+
+  // No closures on the synchronous path: this runs once per 16 KiB chunk.
   const open = (sealed: Uint8Array) => {
     const k = counter++;
     const base = k * CHUNK_SIZE;
-    const onFailure = () => {
-      throw fail('chunk', `chunk ${k} failed authentication`);
-    };
     let result: Promise<Uint8Array> | Uint8Array;
     try {
       result = key.aead.open(chunkNonce(key.baseNonce, k), sealed);
     } catch {
-      result = Promise.reject(new Error('open failed'));
+      return queue.push(Promise.reject(failed(k)));
     }
+    if (!(result instanceof Promise)) return queue.push(trim(result, base));
     return queue.push(
-      result instanceof Promise ? result.then((pt) => trim(pt, base), onFailure) : trim(result, base),
+      result.then(
+        (pt) => trim(pt, base),
+        () => {
+          throw failed(k);
+        },
+      ),
     );
   };
 

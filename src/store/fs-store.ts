@@ -59,6 +59,8 @@ const CONTINUED = '+';
  * sent, are as large). Memory per download stays two of these.
  */
 const READ_CHUNK = 256 * 1024;
+/** Room for the header (JSON of expiry and a few metadata values) in the read that finds it. */
+const HEADER_GUESS = 1024;
 const HOUR = 60 * 60 * 1000;
 
 interface Header {
@@ -123,10 +125,18 @@ export class FsStore implements ObjectStore {
     let size = 0;
     let sourceDone = false;
     try {
-      await io('put', () => mkdir(this.#tmp, { recursive: true, mode: 0o700 }));
-      handle = await io('put', () => open(temp, 'wx', 0o600));
+      // `.tmp/` exists after the first put: create it only when the open says it is missing,
+      // rather than spend a thread-pool round trip on mkdir for every put.
+      handle = await io('put', () =>
+        open(temp, 'wx', 0o600).catch(async (e: unknown) => {
+          if (errno(e) !== 'ENOENT') throw e;
+          await mkdir(this.#tmp, { recursive: true, mode: 0o700 });
+          return open(temp, 'wx', 0o600);
+        }),
+      );
       const fh = handle;
-      if (header) await io('put', () => writeAll(fh, header));
+      // The header goes out with the first piece of data, in one writev.
+      let pendingHeader = header;
       for (;;) {
         const { done, value } = await reader.read().catch((e: unknown) => {
           sourceDone = true;
@@ -136,9 +146,12 @@ export class FsStore implements ObjectStore {
         if (done) break;
         size += value.byteLength;
         if (exactSize !== undefined && size > exactSize) throw new RangeError(`part is longer than its ${exactSize} bytes`);
-        await io('put', () => writeAll(fh, value));
+        const pieces = pendingHeader ? [pendingHeader, value] : [value];
+        pendingHeader = undefined;
+        await io('put', () => writeAll(fh, ...pieces));
       }
       sourceDone = true;
+      if (pendingHeader) await io('put', () => writeAll(fh, pendingHeader!));
       if (exactSize !== undefined && size !== exactSize) throw new RangeError(`part ended after ${size} of its ${exactSize} bytes`);
       await io('put', () => fh.sync());
       handle = undefined;
@@ -157,14 +170,16 @@ export class FsStore implements ObjectStore {
   async #moveIntoPlace(temp: string, target: string): Promise<void> {
     const dir = dirname(target);
     // A concurrent delete may remove the (then empty) directory between mkdir and rename.
+    // The rename comes first: the directory usually exists, and a mkdir per put is a
+    // thread-pool round trip. ENOENT means it does not (yet, or any more): create it and retry.
     for (let attempt = 1; ; attempt++) {
-      await io('put', () => mkdir(dir, { recursive: true, mode: 0o700 }));
       try {
         await rename(temp, target);
         break;
       } catch (e) {
-        if (errno(e) !== 'ENOENT' || attempt === 3) throw storageError('put', e);
+        if (errno(e) !== 'ENOENT' || attempt === 4) throw storageError('put', e);
       }
+      await io('put', () => mkdir(dir, { recursive: true, mode: 0o700 }));
     }
     await io('put', () => syncDirectory(dir));
   }
@@ -175,7 +190,12 @@ export class FsStore implements ObjectStore {
     const fh = await openObject(this.#path(key));
     if (!fh) return null;
     try {
-      const { header, size } = await readHeader(fh);
+      // A read from the start (a whole download, a format prefix) takes its first bytes from
+      // the read that brings the header: one read fewer per file. Other ranges read the header
+      // alone, and their data where it lies.
+      const fromStart = !range || range.start === 0;
+      const want = PREFIX_BYTES + HEADER_GUESS + (fromStart ? Math.min(READ_CHUNK, range ? range.end + 1 : READ_CHUNK) : 0);
+      const { header, size, ahead } = await readHeaderAhead(fh, want);
       let position = header.dataOffset;
       let remaining = size;
       if (range) {
@@ -186,7 +206,7 @@ export class FsStore implements ObjectStore {
         position += range.start;
         remaining = Math.max(0, end - range.start + 1);
       }
-      const body = fileBody(fh, position, remaining);
+      const body = fileBody(fh, position, remaining, fromStart ? ahead : undefined);
       return { key, size, expiresAt: header.expiresAt, metadata: header.metadata, body };
     } catch (e) {
       await fh.close().catch(() => {});
@@ -543,11 +563,17 @@ async function openObject(path: string): Promise<FileHandle | null> {
   }
 }
 
-async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.byteLength) {
-    const { bytesWritten } = await fh.write(bytes, offset, bytes.byteLength - offset);
-    offset += bytesWritten;
+/** Writes all of `pieces`, in order: one writev when there are several, then whatever it left. */
+async function writeAll(fh: FileHandle, ...pieces: Uint8Array[]): Promise<void> {
+  let skip = 0;
+  if (pieces.length > 1) skip = (await fh.writev(pieces)).bytesWritten;
+  for (const bytes of pieces) {
+    let offset = Math.min(skip, bytes.byteLength);
+    skip -= offset;
+    while (offset < bytes.byteLength) {
+      const { bytesWritten } = await fh.write(bytes, offset, bytes.byteLength - offset);
+      offset += bytesWritten;
+    }
   }
 }
 
@@ -581,12 +607,26 @@ async function readExactly(fh: FileHandle, length: number, position: number): Pr
 }
 
 async function readHeader(fh: FileHandle): Promise<{ header: Header; size: number }> {
+  const { header, size } = await readHeaderAhead(fh, PREFIX_BYTES + HEADER_GUESS);
+  return { header, size };
+}
+
+/**
+ * The header, from one read of `want` bytes at the start of the file (the header is a few
+ * hundred bytes, so that read also brings the first data when `want` is larger); a longer
+ * header costs a second read. `ahead` holds what that read brought beyond the header: a
+ * download's first piece of data, which then costs no read of its own.
+ */
+async function readHeaderAhead(fh: FileHandle, want: number): Promise<{ header: Header; size: number; ahead: Uint8Array }> {
   const { size: fileSize } = await io('read', () => fh.stat());
-  const prefix = await readExactly(fh, PREFIX_BYTES, 0);
-  if (!prefix || MAGIC.some((b, i) => prefix[i] !== b)) throw corrupt();
-  const n = new DataView(prefix.buffer).getUint32(MAGIC.length);
+  const first = new Uint8Array(Math.max(PREFIX_BYTES, Math.min(want, fileSize)));
+  const { bytesRead } = await io('read', () => fh.read(first, 0, first.length, 0));
+  if (bytesRead < PREFIX_BYTES || MAGIC.some((b, i) => first[i] !== b)) throw corrupt();
+  const n = new DataView(first.buffer).getUint32(MAGIC.length);
   if (n > MAX_HEADER_BYTES || PREFIX_BYTES + n > fileSize) throw corrupt();
-  const json = await readExactly(fh, n, PREFIX_BYTES);
+  const dataOffset = PREFIX_BYTES + n;
+  let json: Uint8Array | null = first.subarray(PREFIX_BYTES, Math.min(dataOffset, bytesRead));
+  if (json.length < n) json = await readExactly(fh, n, PREFIX_BYTES);
   if (!json) throw corrupt();
   let parsed: { expiresAt?: unknown; metadata?: unknown };
   try {
@@ -596,10 +636,10 @@ async function readHeader(fh: FileHandle): Promise<{ header: Header; size: numbe
   }
   const time = typeof parsed.expiresAt === 'string' ? Date.parse(parsed.expiresAt) : NaN;
   if (Number.isNaN(time) || typeof parsed.metadata !== 'object' || parsed.metadata === null) throw corrupt();
-  const dataOffset = PREFIX_BYTES + n;
   return {
     header: { expiresAt: new Date(time), metadata: { ...(parsed.metadata as Record<string, string>) }, dataOffset },
     size: fileSize - dataOffset,
+    ahead: dataOffset < bytesRead ? first.subarray(dataOffset, bytesRead) : new Uint8Array(0),
   };
 }
 
@@ -607,8 +647,14 @@ async function readHeader(fh: FileHandle): Promise<{ header: Header; size: numbe
  * Reads `length` bytes from `position`, one READ_CHUNK ahead of the consumer (so the disk works
  * while the previous chunk is decrypted and sent); the stream owns the handle and closes it.
  */
-function fileBody(fh: FileHandle, position: number, length: number): ReadableStream<Uint8Array> {
+function fileBody(fh: FileHandle, position: number, length: number, ahead?: Uint8Array): ReadableStream<Uint8Array> {
   let closed = false;
+  // Bytes the header read already brought: handed on first, without a read of their own.
+  let pending = ahead && ahead.byteLength > 0 && length > 0 ? ahead.subarray(0, Math.min(ahead.byteLength, length)) : undefined;
+  if (pending) {
+    position += pending.byteLength;
+    length -= pending.byteLength;
+  }
   const close = async () => {
     if (closed) return;
     closed = true;
@@ -617,6 +663,11 @@ function fileBody(fh: FileHandle, position: number, length: number): ReadableStr
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        if (pending) {
+          controller.enqueue(pending);
+          pending = undefined;
+          return;
+        }
         if (length === 0) {
           await close();
           controller.close();
