@@ -53,9 +53,10 @@ export async function prepareSession(size: number, partSize: number, filename = 
       })();
       const out = new Uint8Array(objectSize);
       let o = 0;
-      for await (const piece of ts.readable) {
-        out.set(piece, o);
-        o += piece.length;
+      const reader = ts.readable.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        out.set(r.value, o);
+        o += r.value.length;
       }
       await writing;
       if (o !== objectSize) throw new Error(`encrypt() wrote ${o} bytes, the session says ${objectSize}`);
@@ -65,7 +66,7 @@ export async function prepareSession(size: number, partSize: number, filename = 
 }
 
 /** Deterministic, badly compressing bytes. */
-export function bytesOf(size: number, seed = 1): Uint8Array {
+export function bytesOf(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(size);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < size; i++) {
