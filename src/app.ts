@@ -13,6 +13,7 @@ import { appFileRoutes } from './routes/app-files.js';
 import { fileRoutes } from './routes/files.js';
 import { pickRoutes } from './routes/picks.js';
 import { sourceRoutes } from './routes/sources.js';
+import { uploadRoutes } from './routes/uploads.js';
 import { widgetRoutes } from './routes/widget.js';
 import { NO_SOURCES } from './sources/registry.js';
 
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.route('/', fileRoutes(routeDeps));
   app.route('/', appFileRoutes(routeDeps));
+  app.route('/', uploadRoutes(routeDeps));
   app.route('/', sourceRoutes(routeDeps));
   app.route('/', pickRoutes(routeDeps));
   app.route('/', widgetRoutes(routeDeps));

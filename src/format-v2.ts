@@ -6,7 +6,7 @@
 // authenticates the data's length. Web APIs only.
 import type { CryptoProvider } from './crypto/aead.js';
 import { PREFIX_SIZE as C2SP_PREFIX_SIZE, ciphertextSize, chunkSpan, decryptChunks, encryptChunks, plaintextSize } from './crypto/chunked.js';
-import { SALT_SIZE, deriveMessageKey, openMessageKey, type MessageKey } from './crypto/message-key.js';
+import { SALT_SIZE, deriveMessageKey, deriveMessageSecrets, openMessageKey, type MessageKey } from './crypto/message-key.js';
 import { isValidKid } from './crypto/keyring.js';
 import { FormatError, HEADER_SIZE, deriveInputKey, type FormatParams, type ObjectDecryptor } from './format.js';
 
@@ -127,6 +127,39 @@ export async function prepareObjectV2(
   meta: FileMetaV2,
   opts: { metaSalt?: Uint8Array; dataSalt?: Uint8Array } = {},
 ): Promise<PreparedObject> {
+  const { lead, dataSalt, inputKey, dataCtx } = await sealLead(p, meta, opts);
+  const dataKey = await deriveMessageKey(p.crypto, inputKey, dataSalt, dataCtx);
+  const prefix = concat(lead, dataKey.salt, dataKey.commitment);
+  return { prefix, dataKey, encrypt: () => encryptChunks(dataKey, { header: lead }) };
+}
+
+/** A new object whose data a client encrypts itself (upload sessions): the prefix and the data key's bytes. */
+export interface PreparedUpload {
+  /** Every byte before chunk 0, exactly as prepareObjectV2's. */
+  prefix: Uint8Array;
+  /** The data message's AES-128 key: it seals this object's data chunks and nothing else. */
+  chunkKey: Uint8Array;
+  /** Chunk k's nonce is baseNonce XOR k (crypto/chunked.ts chunkNonce). */
+  baseNonce: Uint8Array;
+}
+
+/**
+ * prepareObjectV2 for a client that seals the chunks: the same prefix, and the raw data key and
+ * base nonce instead of a transform. The metadata key and the input key never leave this
+ * function, so whoever holds the result can write this file's data and read nothing else.
+ */
+export async function prepareUploadV2(
+  p: FormatParams,
+  meta: FileMetaV2,
+  opts: { metaSalt?: Uint8Array; dataSalt?: Uint8Array } = {},
+): Promise<PreparedUpload> {
+  const { lead, dataSalt, inputKey, dataCtx } = await sealLead(p, meta, opts);
+  const secrets = await deriveMessageSecrets(p.crypto, inputKey, dataSalt, dataCtx);
+  return { prefix: concat(lead, dataSalt, secrets.commitment), chunkKey: secrets.key, baseNonce: secrets.baseNonce };
+}
+
+/** header || length || sealedMeta, and what the data key is derived from. */
+async function sealLead(p: FormatParams, meta: FileMetaV2, opts: { metaSalt?: Uint8Array; dataSalt?: Uint8Array }) {
   const kid = p.keyring.current;
   const kek = p.keyring.key(kid);
   if (!kek) throw new Error(`keyring has no key for its current kid "${kid}"`);
@@ -136,13 +169,11 @@ export async function prepareObjectV2(
   const metaKey = await deriveMessageKey(p.crypto, inputKey, randomSalt(opts.metaSalt), metaContext(header, p.ref.fileId));
   const sealedMeta = await sealSmall(metaKey, utf8.encode(serializeMetaV2(meta)));
   if (sealedMeta.length > SEALED_META_MAX_SIZE) throw new RangeError('metadata too large to seal (over 4096 bytes)');
-  const dataKey = await deriveMessageKey(p.crypto, inputKey, randomSalt(opts.dataSalt), dataContext(header, p.ref.fileId));
   const lead = new Uint8Array(LEAD_SIZE + sealedMeta.length);
   lead.set(header, 0);
   new DataView(lead.buffer).setUint32(HEADER_SIZE, sealedMeta.length);
   lead.set(sealedMeta, LEAD_SIZE);
-  const prefix = concat(lead, dataKey.salt, dataKey.commitment);
-  return { prefix, dataKey, encrypt: () => encryptChunks(dataKey, { header: lead }) };
+  return { lead, inputKey, dataSalt: randomSalt(opts.dataSalt), dataCtx: dataContext(header, p.ref.fileId) };
 }
 
 export interface OpenedObjectV2 {

@@ -24,16 +24,23 @@ export interface MessageKey {
   readonly concurrency: number;
 }
 
+/** A message key's raw bytes, for a client that seals the chunks itself (upload sessions). */
+export interface MessageSecrets {
+  readonly key: Uint8Array;
+  readonly baseNonce: Uint8Array;
+  readonly commitment: Uint8Array;
+}
+
 /**
  * key || base nonce || commitment = HKDF-Expand(prk = inputKey,
  *   info = "c2sp.org/chunked-encryption@v1+AEAD_AES_128_GCM" || 0x00 || salt || context, 60)
  */
-export async function deriveMessageKey(
+export async function deriveMessageSecrets(
   provider: CryptoProvider,
   inputKey: Uint8Array,
   salt: Uint8Array,
   context: Uint8Array,
-): Promise<MessageKey> {
+): Promise<MessageSecrets> {
   if (inputKey.length !== KEY_SIZE) throw new RangeError(`input key must be ${KEY_SIZE} bytes`);
   if (salt.length !== SALT_SIZE) throw new RangeError(`salt must be ${SALT_SIZE} bytes`);
   const info = new Uint8Array(INFO_PREFIX.length + SALT_SIZE + context.length);
@@ -42,10 +49,25 @@ export async function deriveMessageKey(
   info.set(context, INFO_PREFIX.length + SALT_SIZE);
   const okm = await hkdfExpand(provider, inputKey, info, KEY_SIZE + NONCE_SIZE + COMMITMENT_SIZE);
   return {
-    salt: salt.slice(),
+    key: okm.slice(0, KEY_SIZE),
     baseNonce: okm.slice(KEY_SIZE, KEY_SIZE + NONCE_SIZE),
     commitment: okm.slice(KEY_SIZE + NONCE_SIZE),
-    aead: await provider.aes128gcm(okm.subarray(0, KEY_SIZE)),
+  };
+}
+
+/** The message key of deriveMessageSecrets, ready to seal and open chunks. */
+export async function deriveMessageKey(
+  provider: CryptoProvider,
+  inputKey: Uint8Array,
+  salt: Uint8Array,
+  context: Uint8Array,
+): Promise<MessageKey> {
+  const secrets = await deriveMessageSecrets(provider, inputKey, salt, context);
+  return {
+    salt: salt.slice(),
+    baseNonce: secrets.baseNonce,
+    commitment: secrets.commitment,
+    aead: await provider.aes128gcm(secrets.key),
     concurrency: Math.max(1, Math.floor(provider.concurrency)),
   };
 }
