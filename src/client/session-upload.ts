@@ -3,7 +3,8 @@
 // holds), build each missing part from the file's slice (part-builder.ts), send a few at a time
 // straight to the part URLs Ferry presigned, retry each on its own with backoff on network errors
 // and 5xx, then complete. Progress counts only bytes the store acknowledged. Cancel aborts the
-// session; any other failure keeps it, so the same file can resume where it stopped.
+// session; any other failure keeps it (and lets the parts on their way finish), so the same file
+// can resume where it stopped.
 // Memory: `concurrency` parts (each kept until acknowledged, so a retry needs no re-read).
 import { buildPart, importChunkKey, type PartKeys, type PlaintextSource } from './part-builder.js';
 import { partCount, partLength, sessionObjectSize } from './part-geometry.js';
@@ -139,8 +140,9 @@ export async function uploadThroughSession(o: SessionUploadOptions): Promise<Upl
   };
 
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < todo.length && !signal.aborted) {
+    while (next < todo.length && !failed && !signal.aborted) {
       const n = todo[next++]!;
       const body = await buildPart(keys, o.source, s.partSize, n);
       const etag = await sendWithRetry(n, body);
@@ -154,9 +156,17 @@ export async function uploadThroughSession(o: SessionUploadOptions): Promise<Upl
   };
 
   try {
-    const workers = Array.from({ length: Math.min(concurrency, todo.length) }, () => worker());
-    // The first failure stops the others (their requests are aborted), then is reported.
-    await Promise.all(workers.map((w) => w.catch((e: unknown) => { inner.abort(); throw e; })));
+    // After a part fails for good no new part starts, but the parts on their way finish: a part
+    // the store is receiving is worth keeping for the resume.
+    const workers = Array.from({ length: Math.min(concurrency, todo.length) }, () =>
+      worker().catch((e: unknown) => {
+        failed = true;
+        throw e;
+      }),
+    );
+    const settled = await Promise.allSettled(workers);
+    const failure = settled.find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
     if (outer?.aborted) throw canceled();
     const parts = [...etags.entries()].sort((a, b) => a[0] - b[0]).map(([n, etag]) => (etag ? { n, etag } : { n }));
     const file = await o.api.complete(s.upload, parts, outer);
