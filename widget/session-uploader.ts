@@ -6,7 +6,7 @@
 // secure context, or a Ferry that does not offer them) the streaming upload is used instead.
 import { blobSource } from '../src/client/part-builder.js';
 import { sessionApi, type SessionApi } from '../src/client/session-api.js';
-import { uploadThroughSession, type ResumeRecord, type ResumeStore } from '../src/client/session-upload.js';
+import { partError, uploadThroughSession, type PartTransport, type ResumeRecord, type ResumeStore } from '../src/client/session-upload.js';
 import type { FerryFile } from './api.js';
 import { RequestError, uploadFile, type Endpoint, type Transfer } from './client.js';
 
@@ -47,6 +47,7 @@ export function sessionUploader(ep: Endpoint, o: SessionUploaderOptions): (file:
       concurrency: o.partConcurrency,
       signal: ac.signal,
       onProgress: (loaded) => onProgress(loaded),
+      transport: xhrTransport,
       resume: store ? { store, key: `${RECORD_PREFIX}${ep.base}|${ep.key}|${file.name}|${file.size}|${file.lastModified}` } : undefined,
     }).then(
       (f): FerryFile | Promise<FerryFile> => ({ ...f, source: 'local' }),
@@ -67,6 +68,26 @@ export function sessionUploader(ep: Endpoint, o: SessionUploaderOptions): (file:
     };
   };
 }
+
+/** Parts through XMLHttpRequest: the one browser API that reports upload progress (fetch has none). */
+const xhrTransport: PartTransport = (url, body, signal, onSent) =>
+  new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', url);
+    xhr.responseType = 'text';
+    xhr.upload.onprogress = (e) => onSent(e.loaded);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.getResponseHeader('etag') ?? undefined);
+      else reject(partError(xhr.status, xhr.responseText));
+    };
+    xhr.onerror = () => reject(new RequestError('network', 'The connection failed.'));
+    xhr.ontimeout = xhr.onerror;
+    xhr.onabort = () => reject(new RequestError('canceled', 'Cancelled.'));
+    const abort = () => xhr.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    xhr.onloadend = () => signal.removeEventListener('abort', abort);
+    xhr.send(body as Uint8Array<ArrayBuffer>);
+  });
 
 /** sessionStorage as a ResumeStore: this tab only, gone when the tab closes. Null where storage is off. */
 function tabStore(): ResumeStore | null {

@@ -33,6 +33,13 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/**
+ * Sends one part's bytes to its URL and answers its ETag (undefined when the store's CORS hides
+ * it); rejects with a RequestError. `onSent` may report bytes sent so far (the widget's
+ * XMLHttpRequest transport does; fetch cannot).
+ */
+export type PartTransport = (url: string, body: Uint8Array, signal: AbortSignal, onSent: (bytes: number) => void) => Promise<string | undefined>;
+
 export interface SessionUploadOptions {
   api: SessionApi;
   source: PlaintextSource;
@@ -42,8 +49,13 @@ export interface SessionUploadOptions {
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
   signal?: AbortSignal;
-  /** Plaintext bytes whose parts the store acknowledged, of `total`. */
+  /**
+   * Plaintext bytes uploaded, of `total`: the parts the store acknowledged, plus what the
+   * transport reports sent of the parts on their way (taken back if such a part is retried).
+   */
   onProgress?(loaded: number, total: number): void;
+  /** How a part is sent (default: fetch with the bytes as body). */
+  transport?: PartTransport;
   /** A part's attempt failed and will be retried (after `delayMs`). */
   onRetry?(info: { part: number; attempt: number; delayMs: number; error: RequestError }): void;
   /** Resume: a record under `key` is picked up, kept up to date, and deleted once complete. */
@@ -95,8 +107,18 @@ export async function uploadThroughSession(o: SessionUploadOptions): Promise<Upl
 
   let acked = 0;
   for (const n of etags.keys()) acked += partLength(g, n);
-  const report = () => o.onProgress?.(acked === s.objectSize ? s.size : Math.floor((acked / s.objectSize) * s.size), s.size);
+  const sending = new Map<number, number>(); // bytes sent of parts on their way
+  let reported = -1;
+  const report = () => {
+    let loaded = acked;
+    for (const b of sending.values()) loaded += b;
+    const plain = loaded >= s.objectSize ? s.size : Math.floor((loaded / s.objectSize) * s.size);
+    if (plain === reported) return;
+    reported = plain;
+    o.onProgress?.(plain, s.size);
+  };
   report();
+  const transport = o.transport ?? fetchTransport;
 
   const inner = new AbortController();
   const stop = () => inner.abort();
@@ -126,12 +148,19 @@ export async function uploadThroughSession(o: SessionUploadOptions): Promise<Upl
   const sendWithRetry = async (n: number, body: Uint8Array): Promise<string | undefined> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await putPart(await urlFor(n), body, signal);
+        const url = await urlFor(n);
+        return await transport(url, body, signal, (bytes) => {
+          sending.set(n, Math.min(bytes, body.length - 1));
+          report();
+        });
       } catch (e) {
+        sending.delete(n);
         const err = e instanceof RequestError ? e : new RequestError('network', String(e));
         if (signal.aborted) throw canceled();
         if (err.status === 403 || err.status === 400) urls.delete(n); // an expired (or refused) presigned URL: ask for a fresh one
-        if (!retryable(err) || attempt >= retry.retries) throw err;
+        // Offline (the browser knows): waiting will not help; fail now, resume when the user retries.
+        const offline = typeof navigator !== 'undefined' && (navigator as { onLine?: boolean }).onLine === false;
+        if (!retryable(err) || attempt >= retry.retries || offline) throw err;
         const delayMs = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt) * (0.5 + Math.random() / 2);
         o.onRetry?.({ part: n, attempt: attempt + 1, delayMs, error: err });
         await sleep(delayMs, signal);
@@ -147,6 +176,7 @@ export async function uploadThroughSession(o: SessionUploadOptions): Promise<Upl
       const body = await buildPart(keys, o.source, s.partSize, n);
       const etag = await sendWithRetry(n, body);
       urls.delete(n);
+      sending.delete(n);
       etags.set(n, etag);
       if (etag) rec.etags[n] = etag;
       acked += body.length;
@@ -187,8 +217,8 @@ export async function uploadThroughSession(o: SessionUploadOptions): Promise<Upl
   }
 }
 
-/** Sends one part's bytes (as bytes: Node 20's fetch would buffer a stream body anyway). */
-async function putPart(url: string, body: Uint8Array, signal: AbortSignal): Promise<string | undefined> {
+/** Sends one part's bytes with fetch (as bytes: Node 20's fetch would buffer a stream body anyway). */
+export const fetchTransport: PartTransport = async (url, body, signal) => {
   let res: Response;
   try {
     res = await fetch(url, { method: 'PUT', body: body as Uint8Array<ArrayBuffer>, signal, credentials: 'omit', cache: 'no-store' });
@@ -199,9 +229,9 @@ async function putPart(url: string, body: Uint8Array, signal: AbortSignal): Prom
   const text = await res.text().catch(() => '');
   if (!res.ok) throw partError(res.status, text);
   return res.headers.get('etag') ?? undefined;
-}
+};
 
-function partError(status: number, body: string): RequestError {
+export function partError(status: number, body: string): RequestError {
   try {
     const e = JSON.parse(body)?.error;
     if (e && typeof e.code === 'string') return new RequestError(e.code, String(e.message ?? e.code), status);
