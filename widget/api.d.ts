@@ -115,8 +115,17 @@ export interface PickerOptions {
   lang?: string;
   /** More languages, or overrides of built-in texts. */
   translations?: Record<string, Translation>;
-  /** Uploads in flight at once (default 3). */
+  /** Files uploading at once (default 3). */
   concurrency?: number;
+  /**
+   * Device files go through upload sessions: encrypted in the browser, sent in parts straight to
+   * the bucket, each part retried, resumable after a reload (default true). `false` sends them
+   * through Ferry as one streaming upload. Sessions need WebCrypto (a secure context: https or
+   * localhost); without it, or against a Ferry without sessions, the streaming upload is used.
+   */
+  sessions?: boolean;
+  /** Parts of one file in flight at once, with sessions (default 4, at most 16). */
+  partConcurrency?: number;
   onOpen?(): void;
   onClose?(): void;
   /** The user gave up: pressed "Cancel all", or closed the picker with files waiting or uploading. */

@@ -1,56 +1,22 @@
-// Talks to Ferry's HTTP API. Uploads and picks go through XMLHttpRequest, the one browser API
+// Talks to Ferry's HTTP API. Upload sessions are src/client/ (shared with ferry/client); the
+// streaming upload and picks go through XMLHttpRequest, the one browser API
 // that reports upload progress (fetch has none) and can be aborted mid-body; listings use
 // fetch. Every request carries the app key (and policy) in the query, never cookies.
 // The JSON shapes are the server's own (src/wire.ts), imported as types only.
 import type { FileJson, ListResponse, PickJson, PickRequestJson, SourceJson } from '../src/wire.js';
 import type { FerryFile } from './api.js';
+import { RequestError, errorFrom } from '../src/client/request-error.js';
+import { apiUrl, type Endpoint } from '../src/client/session-api.js';
 
-export interface Endpoint {
-  base: string;
-  key: string;
-  ttl?: number;
-  policy?: string;
-  signature?: string;
-}
+// One failure type and one URL builder for the widget and ferry/client (src/client/).
+export { RequestError, apiUrl, type Endpoint };
 
 /** A source the app may use, as Ferry lists it. */
 export type SourceInfo = SourceJson;
 
-/** A failure with Ferry's stable code ("network" and "canceled" when there was no answer). */
-export class RequestError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 0,
-  ) {
-    super(message);
-  }
-}
-
 export interface Transfer<T> {
   done: Promise<T>;
   abort(): void;
-}
-
-export function apiUrl(ep: Endpoint, path: string, params: Record<string, string | number | undefined> = {}, withPolicy = false): string {
-  const url = new URL(path, ep.base.replace(/\/*$/, '/'));
-  url.searchParams.set('key', ep.key);
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-  if (withPolicy && ep.policy && ep.signature) {
-    url.searchParams.set('policy', ep.policy);
-    url.searchParams.set('signature', ep.signature);
-  }
-  return url.href;
-}
-
-function errorFrom(status: number, body: string): RequestError {
-  try {
-    const e = JSON.parse(body)?.error;
-    if (e && typeof e.code === 'string') return new RequestError(e.code, String(e.message ?? e.code), status);
-  } catch {
-    // not JSON: a proxy or the platform answered
-  }
-  return new RequestError(status >= 500 ? 'internal_error' : 'bad_request', `HTTP ${status}`, status);
 }
 
 function send<T>(

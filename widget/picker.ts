@@ -6,7 +6,7 @@
 // goes through the callbacks in PickerOptions, each guarded so that an app's exception cannot
 // break the picker.
 import type { FerrySource, Picker, PickerOptions, SelectedFile } from './api.js';
-import { RequestError, createPick, listSources, uploadFile, type Endpoint, type SourceInfo } from './client.js';
+import { RequestError, createPick, listSources, type Endpoint, type SourceInfo } from './client.js';
 import { CloudPane } from './cloud-pane.js';
 import { addDeviceFiles, devicePane } from './device-pane.js';
 import { createHost, holdPage, modalKeys } from './dialog.js';
@@ -18,6 +18,7 @@ import type { PaneContext, Proposal } from './pane-context.js';
 import { QueueView } from './queue-view.js';
 import { normalizeAccept, screen, type Restrictions } from './restrictions.js';
 import { announce, buildShell, showMessages, type Shell } from './shell.js';
+import { sessionUploader } from './session-uploader.js';
 import { markSelected, renderTabs, selectedTab, tabKeys, type TabsActions } from './source-tabs.js';
 import { UploadQueue, type QueueItem } from './upload-queue.js';
 
@@ -71,9 +72,13 @@ class FerryPicker {
     };
     this.tabsActions = { select: (name, focus) => this.select(name, focus), title: (name) => this.sourceTitle(name) };
     const t = this.t;
+    const sendFile = sessionUploader(this.ep, {
+      sessions: o.sessions !== false,
+      partConcurrency: Math.max(1, Math.min(Math.floor(o.partConcurrency ?? 4), 16)),
+    });
     this.queue = new UploadQueue(Math.max(1, Math.min(Math.floor(o.concurrency ?? 3), 10)), {
       upload: (e, onProgress) =>
-        e.remote ? createPick(this.ep, e.remote) : uploadFile(this.ep, e.selected.file!, e.selected.filename, (loaded) => onProgress(loaded)),
+        e.remote ? createPick(this.ep, e.remote) : sendFile(e.selected.file!, e.selected.filename, onProgress),
       refuse: (file) => {
         const max = this.rules.maxSize;
         if (max === undefined || file.size === null || file.size <= max) return undefined;

@@ -15,7 +15,10 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { startFerry, type RunningFerry } from '../../src/node.js';
 import { startFakes, type Fakes } from '../fakes/server.js';
-import { testKey } from '../helpers/targets.js';
+import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
+import type { RequestLogEntry } from '../../src/request-log.js';
+import { startCuttingProxy, type CuttingProxy } from '../helpers/cutting-proxy.js';
+import { newBucket, s3Client, s3Vars, testKey } from '../helpers/targets.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -47,6 +50,10 @@ export interface Harness {
   apps: { web: AppConfig; locked: AppConfig; tiny: AppConfig };
   /** Every object file in the embedded store (nothing stored = empty). */
   storedObjects(): string[];
+  /** With `s3`: the loopback proxy between everyone and s3rver (the presigned URLs point to it). */
+  proxy?: CuttingProxy;
+  /** Ferry's request log, one entry per answered request. */
+  requests: RequestLogEntry[];
   newPage(options?: { colorScheme?: 'light' | 'dark'; reducedMotion?: 'reduce' | 'no-preference' }): Promise<Page>;
   close(): Promise<void>;
 }
@@ -70,15 +77,25 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
   };
 }
 
-export async function startHarness(): Promise<Harness> {
+export interface HarnessOptions {
+  /**
+   * Store files in a bucket of the suite's s3rver, reached (by Ferry and by the browser, through
+   * presigned URLs) via a cutting proxy; the bucket's CORS lets the host page PUT parts and read
+   * their ETag. Default: the embedded store.
+   */
+  s3?: boolean;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const fakes = await startFakes({ manyFiles: 230, bigSize: 300_000 });
   let ferryUrl = '';
+  let bucketUrl = '';
   const host: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const csp = [
       "default-src 'none'",
       `script-src 'self' ${ferryUrl}`,
-      `connect-src ${ferryUrl}`,
+      `connect-src ${ferryUrl}${bucketUrl ? ` ${bucketUrl}` : ''}`,
       'img-src blob:',
       "style-src 'self'",
       "frame-ancestors 'none'",
@@ -105,16 +122,33 @@ export async function startHarness(): Promise<Harness> {
     tiny: { name: 'tiny', key: 'tiny-key', secret: 'tiny-secret-0123456789abcdef', origins: [hostUrl], maxFileBytes: 1000 },
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'ferry-widget-'));
+  let proxy: CuttingProxy | undefined;
+  let storeEnv: Record<string, string> = { FERRY_DATA_DIR: dataDir };
+  if (options.s3) {
+    const { bucket, endpoint } = await newBucket();
+    const client = s3Client(endpoint);
+    await client.send(
+      new PutBucketCorsCommand({
+        Bucket: bucket,
+        CORSConfiguration: { CORSRules: [{ AllowedOrigins: [hostUrl], AllowedMethods: ['PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 600 }] },
+      }),
+    );
+    client.destroy();
+    proxy = await startCuttingProxy(Number(new URL(endpoint).port));
+    bucketUrl = proxy.url;
+    storeEnv = s3Vars(bucket, proxy.url);
+  }
+  const requests: RequestLogEntry[] = [];
   const ferry = await startFerry(
     {
       PORT: '0',
       HOST: '127.0.0.1',
-      FERRY_DATA_DIR: dataDir,
+      ...storeEnv,
       FERRY_KEYS: testKey(),
       FERRY_APPS: JSON.stringify(Object.values(apps)),
       ...fakes.env(),
     },
-    { log: () => {}, requestLog: () => {} },
+    { log: () => {}, requestLog: (e) => void requests.push(e) },
   );
   ferryUrl = ferry.url;
   const browser = await launchBrowser();
@@ -126,6 +160,8 @@ export async function startHarness(): Promise<Harness> {
     hostUrl,
     apps,
     storedObjects: () => listFiles(join(dataDir, 'objects')),
+    proxy,
+    requests,
     async newPage(options = {}) {
       const page = await browser.context.newPage();
       page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -141,6 +177,7 @@ export async function startHarness(): Promise<Harness> {
       await browser.close();
       await ferry.close();
       await fakes.close();
+      await proxy?.close();
       await new Promise<void>((r) => host.close(() => r()));
       host.closeAllConnections();
       rmSync(dataDir, { recursive: true, force: true });
