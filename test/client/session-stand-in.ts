@@ -112,7 +112,9 @@ export async function startStandIn(o: { partSize: number; fault?: (n: number, at
       return;
     }
     if (sub === 'complete' && req.method === 'POST') {
-      const { parts } = JSON.parse((await body(req)).toString()) as { parts: { n: number; etag?: string }[] };
+      // Without a record, the stand-in lists its own parts (as Ferry does where the store can).
+      const sent = JSON.parse((await body(req)).toString()) as { parts?: { n: number; etag: string }[] };
+      const parts = sent.parts ?? [...s.parts.keys()].map((n) => ({ n, etag: s.parts.get(n)!.etag }));
       const joined = Buffer.concat([...s.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p.bytes));
       const named = parts.map((p) => p.n).join(',') === [...s.parts.keys()].sort((a, b) => a - b).join(',');
       const etagsMatch = parts.every((p) => !p.etag || p.etag === s.parts.get(p.n)?.etag);
