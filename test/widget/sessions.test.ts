@@ -147,7 +147,7 @@ describe('upload sessions in the widget (Chromium, s3rver behind a cutting proxy
     const path = bigFile('resume.bin', size, 300);
     const before = h.proxy!.requests.length;
     const logBefore = h.requests.length;
-    let page = await h.newPage();
+    const page = await h.newPage();
     let cdp = await page.context().newCDPSession(page);
     await throttle(cdp, 12 * MiB);
     await openPicker(page, { partConcurrency: 2 });
