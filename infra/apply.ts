@@ -5,6 +5,7 @@
 // signature headers that depend on the time and the credentials.
 import {
   DeleteBucketCorsCommand,
+  PutBucketCorsCommand,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketPolicyCommand,
@@ -15,6 +16,7 @@ import {
 import {
   ABORT_MULTIPART_AFTER_DAYS,
   bucketPolicy,
+  corsConfiguration,
   encryptionConfiguration,
   EXPIRE_AFTER_DAYS,
   lifecycleConfiguration,
@@ -74,14 +76,30 @@ export function applySteps(target: Target): Step[] {
       action: 'set the bucket policy',
       send: (client) => client.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(bucketPolicy(Bucket, partitionOf(target.region))) })),
     },
-    cors: {
-      area: 'cors',
-      effect: 'no CORS configuration: browsers cannot read the bucket cross-origin (Ferry needs none)',
-      action: 'delete the CORS configuration',
-      send: (client) => client.send(new DeleteBucketCorsCommand({ Bucket })),
-    },
+    cors: corsStep(target),
   };
   return areasFor(target.provider).map((area) => steps[area]);
+}
+
+/** PUT the upload-parts rule for the apps' origins, or, with none, DELETE any CORS configuration. */
+function corsStep(target: Target): Step {
+  const Bucket = target.bucket;
+  const cors = corsConfiguration(target.origins ?? []);
+  if (!cors) {
+    return {
+      area: 'cors',
+      effect: 'no CORS configuration: no browser page can reach the bucket, so browsers cannot upload parts straight to it (give the apps\' origins: --origin or FERRY_APPS)',
+      action: 'delete the CORS configuration',
+      send: (client) => client.send(new DeleteBucketCorsCommand({ Bucket })),
+    };
+  }
+  const origins = cors.CORSRules![0]!.AllowedOrigins!;
+  return {
+    area: 'cors',
+    effect: `browsers on ${origins.join(', ')} may PUT upload parts and read their ETag; nothing else (this CORS configuration replaces any other)`,
+    action: 'set the CORS configuration',
+    send: (client) => client.send(new PutBucketCorsCommand({ Bucket, CORSConfiguration: cors })),
+  };
 }
 
 /** Sends every step (or those of `areas`); stops at the first failure with an InfraError. */

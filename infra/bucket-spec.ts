@@ -7,6 +7,7 @@
 // the CORS configuration as a whole (as Terraform's resources for them do), it does not merge.
 import type {
   BucketLifecycleConfiguration,
+  CORSConfiguration,
   PublicAccessBlockConfiguration,
   ServerSideEncryptionConfiguration,
 } from '@aws-sdk/client-s3';
@@ -33,9 +34,36 @@ export const PUBLIC_ACCESS_BLOCK = {
 export const TLS_ONLY_SID = 'FerryDenyInsecureTransport';
 
 /**
- * CORS: none. Ferry's browser code talks to Ferry, never to the bucket, so apply deletes any CORS
- * configuration and check reports one: it would only widen who can read presigned responses.
+ * CORS: what upload sessions need and nothing more. A browser PUTs each encrypted part straight
+ * to the bucket through a presigned URL (docs/uploads.md), so the bucket answers CORS for the
+ * apps' origins (FERRY_APPS), for PUT only, and exposes ETag, without which the page cannot read
+ * a part's ETag and the upload fails at the end (what Companion's users trip on: uppy#1762,
+ * #5516). No GET: downloads go through Ferry, which decrypts. With no origins there is no CORS
+ * configuration at all (apply deletes one).
  */
+export const CORS_RULE_ID = 'ferry-upload-parts';
+export const CORS_METHODS = ['PUT'] as const;
+/** A part's body may carry a type (a File slice does); nothing else is sent or signed but Content-Length and Host. */
+export const CORS_ALLOWED_HEADERS = ['content-type'] as const;
+export const CORS_EXPOSE_HEADERS = ['ETag'] as const;
+export const CORS_MAX_AGE_SECONDS = 3600;
+
+export function corsConfiguration(origins: readonly string[]): CORSConfiguration | null {
+  const unique = [...new Set(origins)].sort();
+  if (unique.length === 0) return null;
+  return {
+    CORSRules: [
+      {
+        ID: CORS_RULE_ID,
+        AllowedOrigins: unique,
+        AllowedMethods: [...CORS_METHODS],
+        AllowedHeaders: [...CORS_ALLOWED_HEADERS],
+        ExposeHeaders: [...CORS_EXPOSE_HEADERS],
+        MaxAgeSeconds: CORS_MAX_AGE_SECONDS,
+      },
+    ],
+  };
+}
 
 export function lifecycleConfiguration(prefix: string): BucketLifecycleConfiguration {
   return {

@@ -4,6 +4,7 @@
 // "could not look" must not read as "in order".
 import {
   GetBucketCorsCommand,
+  type CORSRule,
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketPolicyCommand,
@@ -17,6 +18,7 @@ import { prefixOnlyFilter, shortestExpiry } from '../src/store/lifecycle-check.j
 import { areasFor, type Area } from './apply.js';
 import {
   ABORT_MULTIPART_AFTER_DAYS,
+  corsConfiguration,
   EXPIRE_AFTER_DAYS,
   LIFECYCLE_RULE_ID,
   partitionOf,
@@ -91,8 +93,7 @@ export const AREA_CHECKS: Record<Area, AreaCheck> = {
       'NoSuchCORSConfiguration',
       'read the CORS configuration',
     );
-    const rules = output?.CORSRules?.length ?? 0;
-    return rules > 0 ? [{ area: 'cors', message: `a CORS configuration with ${rules} rule(s) is set; Ferry needs none (apply deletes it)` }] : [];
+    return compareCors(output?.CORSRules ?? null, target.origins ?? []);
   },
 };
 
@@ -137,6 +138,41 @@ export function compareLifecycle(rules: LifecycleRule[] | null, prefix: string):
   if (!ours && (shortest === null || shortest > EXPIRE_AFTER_DAYS)) {
     out.push(d(`no enabled rule deletes ${prefix ? `every object under "${prefix}"` : 'every object'} within ${EXPIRE_AFTER_DAYS} day${shortest ? ` (shortest: ${shortest} days)` : ''}`));
   }
+  return out;
+}
+
+/**
+ * The bucket's CORS against the upload-parts rule for `origins` (none: no CORS at all). Each
+ * missing piece is named with what it breaks, since a browser only reports "CORS error".
+ */
+export function compareCors(rules: CORSRule[] | null, origins: readonly string[]): Difference[] {
+  const d = (message: string): Difference => ({ area: 'cors', message });
+  const expected = corsConfiguration(origins)?.CORSRules?.[0];
+  const actual = rules ?? [];
+  if (!expected) {
+    return actual.length > 0 ? [d(`a CORS configuration with ${actual.length} rule(s) is set; Ferry needs none without app origins (apply deletes it)`)] : [];
+  }
+  if (actual.length === 0) return [d('no CORS configuration: browsers cannot upload parts straight to the bucket')];
+  const out: Difference[] = [];
+  // The browser's preflight is answered by the first rule that matches origin and method.
+  const ours = actual.find((r) => r.AllowedMethods?.some((m) => m.toUpperCase() === 'PUT')) ?? actual[0]!;
+  const set = (v: string[] | undefined, fold = false) => new Set((v ?? []).map((x) => (fold ? x.toLowerCase() : x)));
+  const has = set(ours.AllowedOrigins);
+  const missing = expected.AllowedOrigins!.filter((o) => !has.has(o) && !has.has('*'));
+  if (missing.length) out.push(d(`origins ${missing.join(', ')} may not PUT: their pages cannot upload parts`));
+  if (has.has('*')) out.push(d('every origin ("*") may use the bucket; expected the apps\' origins only'));
+  const extra = [...has].filter((o) => o !== '*' && !expected.AllowedOrigins!.includes(o));
+  if (extra.length) out.push(d(`origins ${extra.join(', ')} are allowed but belong to no app`));
+  const methods = set(ours.AllowedMethods?.map((m) => m.toUpperCase()));
+  if (!methods.has('PUT')) out.push(d('PUT is not allowed: browsers cannot upload parts'));
+  const otherMethods = [...methods].filter((m) => m !== 'PUT');
+  if (otherMethods.length) out.push(d(`methods ${otherMethods.join(', ')} are allowed; expected PUT only`));
+  const exposed = set(ours.ExposeHeaders, true);
+  if (!exposed.has('etag')) out.push(d('ETag is not exposed: pages cannot read a part\'s ETag, so uploads fail when they complete (uppy#1762)'));
+  const headers = set(ours.AllowedHeaders, true);
+  if (!headers.has('content-type') && !headers.has('*')) out.push(d('the Content-Type header is not allowed: a part sent with a type fails its preflight'));
+  if (ours.MaxAgeSeconds !== expected.MaxAgeSeconds) out.push(d(`preflights are cached ${ours.MaxAgeSeconds ?? 'not at all'}${ours.MaxAgeSeconds ? ' s' : ''}, expected ${expected.MaxAgeSeconds} s`));
+  for (const r of actual) if (r !== ours) out.push(d(`unexpected CORS rule ${r.ID ? `"${r.ID}"` : '(no ID)'}: apply replaces the CORS configuration with Ferry's rule alone`));
   return out;
 }
 

@@ -2,22 +2,24 @@
 //
 // Configures, verifies or shows the bucket Ferry stores files in, from infra/bucket-spec.ts.
 // Options fall back to the variables Ferry itself reads (S3_BUCKET, S3_ENDPOINT, S3_REGION,
-// S3_PREFIX, S3_FORCE_PATH_STYLE, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY), so one .env serves both.
+// S3_PREFIX, S3_FORCE_PATH_STYLE, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, and FERRY_APPS for the
+// origins the bucket's CORS allows), so one .env serves both.
 // Exit codes are in errors.ts (0 ok, 1 drift, 2 usage, 3 credentials, 4 no bucket, 5 denied, 6 other).
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseApps } from '../src/apps.js';
 import { applyBucket, captureRequests, describePrefix, formatCaptured } from './apply.js';
 import { R2_NOTES, type Provider } from './bucket-spec.js';
 import { checkBucket } from './check.js';
 import { EXIT, explainS3Error, InfraError } from './errors.js';
 import { createS3Client, isLoopback, looksLikeR2, type Target } from './s3-client.js';
 
-const USAGE = `usage: npm run infra -- <print|apply|check> --bucket NAME [--endpoint URL] [--region R] [--prefix P] [--provider aws|r2]
+const USAGE = `usage: npm run infra -- <print|apply|check> --bucket NAME [--endpoint URL] [--region R] [--prefix P] [--provider aws|r2] [--origin O…]
 
   print   show the exact requests apply would send, without sending anything
   apply   configure the bucket (idempotent): lifecycle, public access block, encryption,
-          TLS-only policy, no CORS — on R2 only lifecycle and CORS exist
+          TLS-only policy, CORS for upload parts — on R2 only lifecycle and CORS exist
   check   compare the bucket with that configuration; exit 1 and list each difference
 
   --bucket    bucket name (default: S3_BUCKET)
@@ -25,6 +27,8 @@ const USAGE = `usage: npm run infra -- <print|apply|check> --bucket NAME [--endp
   --region    region (default: S3_REGION, AWS_REGION, else us-east-1; "auto" on R2)
   --prefix    key prefix Ferry stores objects under, like "ferry/" (default: S3_PREFIX, else none = whole bucket)
   --provider  aws or r2 (default: r2 for *.r2.cloudflarestorage.com endpoints, else aws)
+  --origin    an origin whose pages upload parts straight to the bucket, like https://app.example
+              (repeat for several; default: every app's origins in FERRY_APPS; none = no CORS)
 
 credentials: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, else the AWS SDK's usual chain
 exit codes: 0 ok, 1 drift, 2 usage, 3 credentials, 4 no such bucket, 5 access denied, 6 other failure`;
@@ -82,7 +86,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     }
     const differences = await checkBucket(client, target);
     if (differences.length === 0) {
-      const parts = target.provider === 'aws' ? 'lifecycle, public access block, encryption, TLS-only policy, no CORS' : 'lifecycle, no CORS';
+      const cors = target.origins?.length ? `CORS for ${target.origins.length} origin${target.origins.length === 1 ? '' : 's'}` : 'no CORS';
+      const parts = target.provider === 'aws' ? `lifecycle, public access block, encryption, TLS-only policy, ${cors}` : `lifecycle, ${cors}`;
       io.out(`✓ ${heading} matches Ferry's configuration: ${parts}`);
       if (target.provider === 'r2') printR2Notes(io);
       return EXIT.ok;
@@ -117,6 +122,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { comm
         region: { type: 'string' },
         prefix: { type: 'string' },
         provider: { type: 'string' },
+        origin: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -161,7 +167,31 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { comm
   const region = values.region ?? (env.S3_REGION || env.AWS_REGION || (provider === 'r2' ? 'auto' : 'us-east-1'));
   const pathStyle = env.S3_FORCE_PATH_STYLE;
   const forcePathStyle = pathStyle === undefined || pathStyle === '' ? endpoint !== undefined : pathStyle === 'true' || pathStyle === '1';
-  return { command, target: { bucket, prefix, provider, region, endpoint, forcePathStyle } };
+  return { command, target: { bucket, prefix, provider, region, endpoint, forcePathStyle, origins: originsOf(values.origin, env) } };
+}
+
+/** --origin values, else the origins of every app in FERRY_APPS (inline JSON or @file), as Ferry reads it. */
+function originsOf(given: string[] | undefined, env: NodeJS.ProcessEnv): string[] {
+  if (given?.length) {
+    for (const o of given) {
+      let url: URL | undefined;
+      try {
+        url = new URL(o);
+      } catch {
+        url = undefined;
+      }
+      if (!url || url.origin !== o || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+        throw new InfraError(EXIT.usage, `--origin "${o}" must be an exact origin like https://app.example (no path, no trailing slash)`);
+      }
+    }
+    return [...new Set(given)].sort();
+  }
+  if (!env.FERRY_APPS) return [];
+  try {
+    return [...new Set(parseApps(env.FERRY_APPS, (path) => readFileSync(path, 'utf8')).flatMap((app) => app.origins))].sort();
+  } catch (error) {
+    throw new InfraError(EXIT.usage, `FERRY_APPS: ${(error as Error).message.replace(/^FERRY_APPS: /, '')}`);
+  }
 }
 
 function isMain(): boolean {

@@ -17,6 +17,8 @@ export interface Target {
   /** Custom endpoint (R2, MinIO, a test server); undefined = AWS's own. */
   endpoint?: string;
   forcePathStyle: boolean;
+  /** The apps' origins, for the bucket's CORS (browsers PUT upload parts straight to it); none = no CORS. */
+  origins?: string[];
 }
 
 // Type-only: @smithy/types is the SDK's own type package (a dependency of client-s3), erased at run time.

@@ -7,8 +7,9 @@
 // required; a missing or bad one answers every request with a 500 naming the variable (and logs
 // it), since a Worker has no start-up to fail. `env` holds the vars and secrets, all strings.
 // Cloudflare caps request bodies by plan (FERRY_CF_PLAN): the app learns that cap as
-// `platformBodyLimit`, so an oversized upload gets a 413 naming the plan, and
-// FERRY_MAX_FILE_BYTES defaults to it.
+// `platformBodyLimit`, so an oversized streaming upload gets a 413 naming the plan. Files
+// themselves may be larger (FERRY_MAX_FILE_BYTES, 10 GiB by default, as on Node): upload
+// sessions send their bytes straight to the bucket.
 import type { Hono } from 'hono';
 import { getConnInfo } from 'hono/cloudflare-workers';
 import { composeFerry } from './compose.js';
@@ -47,6 +48,9 @@ export const CLOUDFLARE_PLANS = {
 
 export type CloudflarePlan = keyof typeof CLOUDFLARE_PLANS;
 
+/** Files may be as large as on Node: the plan limits request bodies, and sessions send none. */
+const NODE_DEFAULT_MAX_FILE_BYTES = 10 * 1024 ** 3;
+
 /** Below the 8 MiB from which the AWS SDK's browser build hashes payloads in JavaScript. */
 const WORKER_PART_SIZE = 7 * 1024 * 1024;
 
@@ -71,7 +75,9 @@ export interface WorkerFerry {
 /** Reads and checks the Worker's configuration, throwing a ConfigError naming the first bad variable. */
 export function buildFerry(env: Env): WorkerFerry {
   const plan = planLimit(env);
-  const config = readConfig(env, { maxFileBytes: plan.bytes, dataDir: '' });
+  // The plan caps request bodies, so it caps streaming uploads (POST/PUT /v1/files), not files:
+  // an upload session's bytes go to the bucket, never through the Worker (docs/uploads.md).
+  const config = readConfig(env, { maxFileBytes: NODE_DEFAULT_MAX_FILE_BYTES, dataDir: '' });
   if (!config.s3) {
     throw new ConfigError('S3_BUCKET', 'is required on Cloudflare Workers, which have no local disk: set it to an S3 or R2 bucket');
   }
@@ -79,16 +85,10 @@ export function buildFerry(env: Env): WorkerFerry {
     throw new ConfigError('S3_ACCESS_KEY_ID', 'is required on Cloudflare Workers (with S3_SECRET_ACCESS_KEY, as secrets)');
   }
   let limit: PlanLimit = plan;
-  if (config.maxFileBytes > plan.bytes) {
-    // An Enterprise zone may raise its limit: FERRY_MAX_FILE_BYTES then says to what.
-    if (plan.raisableTo === undefined || config.maxFileBytes > plan.raisableTo) {
-      const most = plan.raisableTo ?? plan.bytes;
-      throw new ConfigError(
-        'FERRY_MAX_FILE_BYTES',
-        `${config.maxFileBytes} is more than ${plan.name} lets through (${most} bytes); lower it or set FERRY_CF_PLAN`,
-      );
-    }
-    limit = { name: `the Maximum Upload Size of ${plan.name}`, bytes: config.maxFileBytes };
+  // An Enterprise zone may raise its Maximum Upload Size (up to 5 GB): FERRY_MAX_FILE_BYTES above
+  // the plan's default then says streaming uploads may be that large too.
+  if (plan.raisableTo !== undefined && env.FERRY_MAX_FILE_BYTES !== undefined && config.maxFileBytes > plan.bytes) {
+    limit = { name: `the Maximum Upload Size of ${plan.name}`, bytes: Math.min(config.maxFileBytes, plan.raisableTo) };
   }
   const { app, store, now, checkLifecycle } = composeFerry(config, env, {
     crypto: webCrypto,

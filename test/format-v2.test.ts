@@ -1,6 +1,6 @@
 // Ferry object format v2 (one object per file): every published vector byte for byte on both
 // providers, ranges through the variable-length prefix, and damage failing with its reason.
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { webCrypto, type CryptoProvider } from '../src/crypto/aead.js';
@@ -17,6 +17,7 @@ import {
   plaintextSizeV2,
   prefixSizeV2,
   prepareObjectV2,
+  prepareUploadV2,
   serializeMetaV2,
   type FileMetaV2,
 } from '../src/format-v2.js';
@@ -102,6 +103,40 @@ describe.each(providers)('format-v2.json vectors on %s', (_, c) => {
       expectBytes(back, pt);
     });
   }
+});
+
+describe.each(providers)('prepareUploadV2 (upload sessions) on %s', (_, c) => {
+  const p: FormatParams = { keyring: ring, ref, crypto: c };
+  const salts = { metaSalt: fromHex(V.metaSaltHex), dataSalt: fromHex(V.dataSaltHex) };
+
+  for (const v of V.objects) {
+    it(`gives a client what it needs to write the ${v.plaintextLength}-byte vector object itself`, async () => {
+      const prepared = await prepareUploadV2(p, META, salts);
+      expect(hex(prepared.prefix)).toBe(hex((await prepareObjectV2(p, META, salts)).prefix));
+      expect(prepared.chunkKey).toHaveLength(16);
+      expect(prepared.baseNonce).toHaveLength(12);
+      // Seal chunk k with AES-128-GCM(chunkKey, baseNonce XOR k), as a client does, on node:crypto.
+      const pt = pattern(v.plaintextLength);
+      const parts: Uint8Array[] = [prepared.prefix];
+      for (let k = 0; k * 16384 <= pt.length; k++) {
+        const nonce = Buffer.from(prepared.baseNonce);
+        nonce.writeUInt32BE((nonce.readUInt32BE(8) ^ k) >>> 0, 8);
+        const cipher = createCipheriv('aes-128-gcm', prepared.chunkKey, nonce);
+        parts.push(cipher.update(pt.subarray(k * 16384, (k + 1) * 16384)), cipher.final(), cipher.getAuthTag());
+      }
+      const object = Buffer.concat(parts);
+      expect(object.length).toBe(v.objectLength);
+      expect(sha256(object)).toBe(v.objectSha256);
+    });
+  }
+
+  it('holds no key but the data key: a fresh upload has its own key, nonce and salt', async () => {
+    const a = await prepareUploadV2(p, META);
+    const b = await prepareUploadV2(p, META);
+    expect(hex(a.chunkKey)).not.toBe(hex(b.chunkKey));
+    expect(hex(a.baseNonce)).not.toBe(hex(b.baseNonce));
+    expect(hex(a.prefix)).not.toBe(hex(b.prefix));
+  });
 });
 
 describe.each(providers)('v2 objects on %s', (_, c) => {

@@ -95,4 +95,19 @@ resource "aws_s3_bucket_policy" "ferry" {
   depends_on = [aws_s3_bucket_public_access_block.ferry]
 }
 
-# No aws_s3_bucket_cors_configuration: Ferry's browser code talks to Ferry, never to the bucket.
+# Browsers on the apps' pages PUT upload parts straight to the bucket through presigned URLs
+# (docs/uploads.md): PUT only, and ETag exposed, without which a page cannot read a part's ETag.
+# No origins, no CORS configuration.
+resource "aws_s3_bucket_cors_configuration" "ferry" {
+  count  = length(var.cors_origins) > 0 ? 1 : 0
+  bucket = aws_s3_bucket.ferry.id
+
+  cors_rule {
+    id              = "ferry-upload-parts"
+    allowed_origins = var.cors_origins
+    allowed_methods = ["PUT"]
+    allowed_headers = ["content-type"]
+    expose_headers  = ["ETag"]
+    max_age_seconds = 3600
+  }
+}

@@ -14,6 +14,12 @@ variable "prefix" {
   }
 }
 
+variable "cors_origins" {
+  description = "The origins of the apps' pages (the \"origins\" in FERRY_APPS): browsers there upload parts straight to the bucket. Empty for no CORS."
+  type        = list(string)
+  default     = []
+}
+
 variable "force_destroy" {
   description = "Let `terraform destroy` delete the bucket while it still holds (encrypted, at most a day old) objects."
   type        = bool

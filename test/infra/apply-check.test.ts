@@ -111,6 +111,54 @@ describe('apply', () => {
     expect(s3.documents.get(BUCKET)!.has('cors')).toBe(false);
   });
 
+  it('with the apps\' origins, puts the one CORS rule upload parts need', async () => {
+    const withOrigins = target({ origins: ['https://b.example', 'https://a.example', 'https://a.example'] });
+    const lines: string[] = [];
+    await applyBucket(client(), withOrigins, (line) => lines.push(line), ['cors']);
+    expect(s3.requests.map((r) => `${r.method} ${r.subresource}`)).toEqual(['PUT cors']);
+    // Written out by hand from the S3 API reference (PutBucketCors).
+    expect(s3.requests[0]!.body).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><CORSRule>' +
+        '<AllowedMethod>PUT</AllowedMethod><AllowedOrigin>https://a.example</AllowedOrigin><AllowedOrigin>https://b.example</AllowedOrigin>' +
+        '<ID>ferry-upload-parts</ID><AllowedHeader>content-type</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>',
+    );
+    expect(s3.requests[0]!.headers['content-md5']).toBe(md5(s3.requests[0]!.body));
+    expect(lines).toEqual([expect.stringMatching(/^✓ cors: browsers on https:\/\/a\.example, https:\/\/b\.example may PUT upload parts and read their ETag/)]);
+    expect(await checkBucket(client(), withOrigins, ['cors'])).toEqual([]);
+  });
+
+  it('check names each way a CORS rule breaks upload parts', async () => {
+    const withOrigins = target({ origins: ['https://a.example', 'https://b.example'] });
+    expect(await checkBucket(client(), withOrigins, ['cors'])).toEqual([
+      { area: 'cors', message: 'no CORS configuration: browsers cannot upload parts straight to the bucket' },
+    ]);
+    // What Companion's users end up with: GET and PUT from anywhere, ETag not exposed.
+    s3.seed(
+      BUCKET,
+      'cors',
+      '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod></CORSRule>' +
+        '<CORSRule><ID>old</ID><AllowedOrigin>https://a.example</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>',
+    );
+    expect(await checkBucket(client(), withOrigins, ['cors'])).toEqual([
+      { area: 'cors', message: 'every origin ("*") may use the bucket; expected the apps\' origins only' },
+      { area: 'cors', message: 'methods GET are allowed; expected PUT only' },
+      { area: 'cors', message: "ETag is not exposed: pages cannot read a part's ETag, so uploads fail when they complete (uppy#1762)" },
+      { area: 'cors', message: 'the Content-Type header is not allowed: a part sent with a type fails its preflight' },
+      { area: 'cors', message: 'preflights are cached not at all, expected 3600 s' },
+      { area: 'cors', message: 'unexpected CORS rule "old": apply replaces the CORS configuration with Ferry\'s rule alone' },
+    ]);
+    s3.seed(
+      BUCKET,
+      'cors',
+      '<CORSConfiguration><CORSRule><AllowedOrigin>https://a.example</AllowedOrigin><AllowedOrigin>https://gone.example</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>' +
+        '<AllowedHeader>*</AllowedHeader><ExposeHeader>etag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>',
+    );
+    expect(await checkBucket(client(), withOrigins, ['cors'])).toEqual([
+      { area: 'cors', message: 'origins https://b.example may not PUT: their pages cannot upload parts' },
+      { area: 'cors', message: 'origins https://gone.example are allowed but belong to no app' },
+    ]);
+  });
+
   it('on R2 sends only the lifecycle and CORS calls, with the prefix in the rule filter', async () => {
     const r2 = target({ provider: 'r2', region: 'auto', prefix: 'ferry/' });
     await applyBucket(client(r2), r2, () => {});
@@ -242,7 +290,7 @@ describe('check', () => {
       { area: 'encryption', message: 'default encryption names a KMS key; expected AES256 without one' },
       { area: 'policy', message: 'statement "FerryDenyInsecureTransport" (deny requests without TLS) is missing' },
       { area: 'policy', message: `unexpected statement "AllowRole": apply replaces the bucket policy with Ferry's alone` },
-      { area: 'cors', message: 'a CORS configuration with 1 rule(s) is set; Ferry needs none (apply deletes it)' },
+      { area: 'cors', message: 'a CORS configuration with 1 rule(s) is set; Ferry needs none without app origins (apply deletes it)' },
     ]);
   });
 

@@ -157,6 +157,25 @@ describe.concurrent('npm run infra', () => {
     });
   });
 
+  it('takes the CORS origins from FERRY_APPS (or --origin), and check reports when the apps gained one', async () => {
+    await withS3(async (s3) => {
+      const apps = (origins: string[]) => JSON.stringify([{ name: 'a', key: 'app-key', secret: 's'.repeat(32), origins }]);
+      const run = await cli(['apply', ...at(s3), '--provider', 'r2'], { ...CREDENTIALS, FERRY_APPS: apps(['https://app.example']) });
+      expect(run.code).toBe(0);
+      expect(s3.requests.map((r) => `${r.method} ${r.subresource}`)).toEqual(['PUT lifecycle', 'PUT cors']);
+      expect(s3.requests[1]!.body).toContain('<AllowedOrigin>https://app.example</AllowedOrigin>');
+      const drift = await cli(['check', ...at(s3), '--provider', 'r2'], { ...CREDENTIALS, FERRY_APPS: apps(['https://app.example', 'https://new.example']) });
+      expect(drift.code).toBe(1);
+      expect(drift.stdout).toContain('  cors: origins https://new.example may not PUT: their pages cannot upload parts');
+      const given = await cli(['check', ...at(s3), '--provider', 'r2', '--origin', 'https://app.example'], CREDENTIALS);
+      expect(given.code).toBe(0);
+      expect(given.stdout).toContain('lifecycle, CORS for 1 origin');
+      const bad = await cli(['check', ...at(s3), '--origin', 'https://app.example/'], CREDENTIALS);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.split('\n')[0]).toBe('error: --origin "https://app.example/" must be an exact origin like https://app.example (no path, no trailing slash)');
+    });
+  });
+
   it('usage errors exit 2 with the usage text', async () => {
     const runs = await Promise.all([cli([]), cli(['apply']), cli(['destroy', '--bucket', BUCKET]), cli(['check', '--bucket', BUCKET, '--prefix', 'no-slash'])]);
     expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2]);

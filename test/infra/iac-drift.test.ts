@@ -8,12 +8,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
 import { describe, expect, it } from 'vitest';
-import { encryptionConfiguration, lifecycleConfiguration, PUBLIC_ACCESS_BLOCK, tlsOnlyStatement } from '../../infra/bucket-spec.js';
+import { corsConfiguration, encryptionConfiguration, lifecycleConfiguration, PUBLIC_ACCESS_BLOCK, tlsOnlyStatement } from '../../infra/bucket-spec.js';
 
 const INFRA = join(import.meta.dirname, '../../infra');
 // Stand-ins for what each file leaves to its parameters.
 const BUCKET = '<bucket>';
 const PREFIX = '<prefix>';
+const ORIGINS = '<origins>';
 
 interface Shape {
   lifecycle: { id: string; status: string; prefix: string; expirationDays: number; abortDays: number; extra: string[] }[];
@@ -21,7 +22,8 @@ interface Shape {
   publicAccessBlock: Record<string, boolean>;
   sse: { algorithm: string; kmsKey: boolean }[];
   policy: { sid: string; effect: string; principal: string; actions: string[]; resources: string[]; condition: string }[];
-  cors: boolean;
+  /** The upload-parts rule, present when the origins parameter is not empty. */
+  cors: { id: string; origins: string; methods: string[]; headers: string[]; expose: string[]; maxAge: number; onlyWithOrigins: boolean }[];
 }
 
 const sorted = (v: unknown) => (Array.isArray(v) ? v : [v]).map(String).sort();
@@ -57,7 +59,15 @@ function specShape(): Shape {
           .join(';'),
       },
     ],
-    cors: false,
+    cors: corsConfiguration([ORIGINS])!.CORSRules!.map((r) => ({
+      id: r.ID!,
+      origins: r.AllowedOrigins!.join(),
+      methods: sorted(r.AllowedMethods),
+      headers: sorted(r.AllowedHeaders),
+      expose: sorted(r.ExposeHeaders),
+      maxAge: r.MaxAgeSeconds!,
+      onlyWithOrigins: true,
+    })),
   };
 }
 
@@ -116,8 +126,30 @@ function cloudFormationShape(template: Json): Shape {
           .join(';'),
       })),
     ),
-    cors: props.CorsConfiguration !== undefined,
+    cors: cloudFormationCors(template, props.CorsConfiguration),
   };
+}
+
+function cloudFormationCors(template: Json, cors: Json | undefined): Shape['cors'] {
+  if (cors === undefined) return [];
+  const branch = cors['Fn::If'] as [string, Json, Json] | undefined;
+  // Present exactly when the AllowedOrigins parameter is not empty.
+  const condition = branch ? JSON.stringify(template.Conditions?.[branch[0]]) : '';
+  const onlyWithOrigins =
+    branch !== undefined &&
+    JSON.stringify(branch[2]) === JSON.stringify({ Ref: 'AWS::NoValue' }) &&
+    condition === JSON.stringify({ 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'AllowedOrigins' }] }, ''] }] }) &&
+    template.Parameters?.AllowedOrigins?.Default === '';
+  const rules = ((branch ? branch[1] : cors).CorsRules ?? []) as Json[];
+  return rules.map((r) => ({
+    id: r.Id,
+    origins: JSON.stringify(r.AllowedOrigins) === JSON.stringify({ Ref: 'AllowedOrigins' }) ? ORIGINS : JSON.stringify(r.AllowedOrigins),
+    methods: sorted(r.AllowedMethods ?? []),
+    headers: sorted(r.AllowedHeaders ?? []),
+    expose: sorted(r.ExposedHeaders ?? []),
+    maxAge: r.MaxAge,
+    onlyWithOrigins,
+  }));
 }
 
 // --- Terraform -------------------------------------------------------------------------------
@@ -189,21 +221,37 @@ async function terraformShape(files: Record<string, string>): Promise<Shape> {
           .join(';'),
       };
     }),
-    cors: resources.aws_s3_bucket_cors_configuration !== undefined || bucket.cors_rule !== undefined,
+    cors: terraformCors(merged, one('aws_s3_bucket_cors_configuration'), bucketRef, bucket),
   };
+}
+
+function terraformCors(merged: Json, cors: Json | undefined, bucketRef: string, bucket: Json): Shape['cors'] {
+  if (bucket.cors_rule !== undefined) return [{ id: 'inline cors_rule on aws_s3_bucket', origins: '', methods: [], headers: [], expose: [], maxAge: 0, onlyWithOrigins: false }];
+  if (!cors) return [];
+  expect(cors.bucket, 'the CORS configuration is the module’s bucket’s').toBe(`\${${bucketRef}.id}`);
+  const onlyWithOrigins = cors.count === '${length(var.cors_origins) > 0 ? 1 : 0}' && JSON.stringify(merged.variable?.cors_origins?.[0]?.default) === '[]';
+  return ((cors.cors_rule ?? []) as Json[]).map((r) => ({
+    id: r.id,
+    origins: r.allowed_origins === '${var.cors_origins}' ? ORIGINS : JSON.stringify(r.allowed_origins),
+    methods: sorted(r.allowed_methods ?? []),
+    headers: sorted(r.allowed_headers ?? []),
+    expose: sorted(r.expose_headers ?? []),
+    maxAge: r.max_age_seconds,
+    onlyWithOrigins,
+  }));
 }
 
 const read = (path: string) => readFileSync(join(INFRA, path), 'utf8');
 const terraformFiles = () => Object.fromEntries(['main.tf', 'variables.tf', 'outputs.tf'].map((f) => [f, read(`terraform/${f}`)]));
 
 describe('infrastructure as code matches infra/bucket-spec.ts', () => {
-  it('the spec shape is what apply writes (days 1 and 1, AES256, four flags, TLS deny, no CORS)', () => {
+  it('the spec shape is what apply writes (days 1 and 1, AES256, four flags, TLS deny, CORS: PUT with ETag exposed)', () => {
     expect(specShape()).toMatchObject({
       lifecycle: [{ expirationDays: 1, abortDays: 1, status: 'Enabled', prefix: PREFIX }],
       publicAccessBlock: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
       sse: [{ algorithm: 'AES256', kmsKey: false }],
       policy: [{ effect: 'Deny', principal: '"*"', actions: ['s3:*'], condition: 'Bool:aws:SecureTransport=false' }],
-      cors: false,
+      cors: [{ origins: ORIGINS, methods: ['PUT'], expose: ['ETag'], headers: ['content-type'], maxAge: 3600, onlyWithOrigins: true }],
     });
   });
 
@@ -224,6 +272,11 @@ describe('infrastructure as code matches infra/bucket-spec.ts', () => {
       (t) => (t.Resources.BucketPolicy.Properties.PolicyDocument.Statement[0].Condition.Bool['aws:SecureTransport'] = 'true'),
       (t) => t.Resources.BucketPolicy.Properties.PolicyDocument.Statement[0].Resource.pop(),
       (t) => (t.Resources.Bucket.Properties.CorsConfiguration = { CorsRules: [] }),
+      (t) => t.Resources.Bucket.Properties.CorsConfiguration['Fn::If'][1].CorsRules[0].ExposedHeaders.pop(),
+      (t) => t.Resources.Bucket.Properties.CorsConfiguration['Fn::If'][1].CorsRules[0].AllowedMethods.push('GET'),
+      (t) => (t.Resources.Bucket.Properties.CorsConfiguration['Fn::If'][1].CorsRules[0].AllowedOrigins = ['*']),
+      (t) => (t.Parameters.AllowedOrigins.Default = 'https://app.example'),
+      (t) => delete t.Resources.Bucket.Properties.CorsConfiguration,
       (t) => (t.Parameters.Prefix.Default = 'ferry/'),
     ];
     for (const edit of edits) {
@@ -243,7 +296,11 @@ describe('infrastructure as code matches infra/bucket-spec.ts', () => {
       ['main.tf', 'type        = "*"', 'type        = "AWS"'],
       ['main.tf', 'prefix = var.prefix', 'prefix = "tmp/"'],
       ['variables.tf', 'default     = ""', 'default     = "ferry/"'],
-      ['main.tf', '# No aws_s3_bucket_cors_configuration', 'resource "aws_s3_bucket_cors_configuration" "x" {\n  bucket = aws_s3_bucket.ferry.id\n}\n#'],
+      ['main.tf', 'expose_headers  = ["ETag"]', 'expose_headers  = []'],
+      ['main.tf', 'allowed_methods = ["PUT"]', 'allowed_methods = ["PUT", "GET"]'],
+      ['main.tf', 'allowed_origins = var.cors_origins', 'allowed_origins = ["*"]'],
+      ['main.tf', 'count  = length(var.cors_origins) > 0 ? 1 : 0', 'count  = 1'],
+      ['main.tf', 'resource "aws_s3_bucket_cors_configuration" "ferry"', 'resource "aws_s3_bucket_cors_configuration_unused" "ferry"'],
     ];
     for (const [file, from, to] of edits) {
       const files = terraformFiles();

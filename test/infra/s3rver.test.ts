@@ -27,16 +27,51 @@ describe('against s3rver', () => {
       }),
     );
     expect(await checkBucket(client, target, ['cors'])).toEqual([
-      { area: 'cors', message: 'a CORS configuration with 1 rule(s) is set; Ferry needs none (apply deletes it)' },
+      { area: 'cors', message: 'a CORS configuration with 1 rule(s) is set; Ferry needs none without app origins (apply deletes it)' },
     ]);
 
     const lines: string[] = [];
     await applyBucket(client, target, (line) => lines.push(line), ['cors']);
-    expect(lines).toEqual(['✓ cors: no CORS configuration: browsers cannot read the bucket cross-origin (Ferry needs none)']);
+    expect(lines).toEqual([expect.stringMatching(/^✓ cors: no CORS configuration: no browser page can reach the bucket/)]);
     await expect(client.send(new GetBucketCorsCommand({ Bucket: bucket }))).rejects.toMatchObject({ name: 'NoSuchCORSConfiguration' });
     expect(await checkBucket(client, target, ['cors'])).toEqual([]);
 
     // Deleting what is not there succeeds: apply stays idempotent.
+    await applyBucket(client, target, () => {}, ['cors']);
+  });
+
+  it('with the apps\' origins, apply sets the rule browsers need for upload parts, and the server enforces it', async () => {
+    const origin = 'https://app.example';
+    const withOrigins: Target = { ...target, origins: [origin, 'https://b.example'] };
+    expect(await checkBucket(client, withOrigins, ['cors'])).toEqual([
+      { area: 'cors', message: 'no CORS configuration: browsers cannot upload parts straight to the bucket' },
+    ]);
+    const lines: string[] = [];
+    await applyBucket(client, withOrigins, (line) => lines.push(line), ['cors']);
+    expect(lines).toEqual([expect.stringMatching(/^✓ cors: browsers on https:\/\/app.example, https:\/\/b.example may PUT upload parts and read their ETag/)]);
+    expect(await checkBucket(client, withOrigins, ['cors'])).toEqual([]);
+    // Drift: an app origin added to FERRY_APPS since.
+    expect(await checkBucket(client, { ...withOrigins, origins: [...withOrigins.origins!, 'https://c.example'] }, ['cors'])).toEqual([
+      { area: 'cors', message: 'origins https://c.example may not PUT: their pages cannot upload parts' },
+    ]);
+
+    // What a browser does before PUTting a part to a presigned URL, answered by the server itself.
+    const url = `${endpoint}/${bucket}/apps/test/data/0123`;
+    const preflight = (from: string, method = 'PUT') =>
+      fetch(url, { method: 'OPTIONS', headers: { origin: from, 'access-control-request-method': method, 'access-control-request-headers': 'content-type' } });
+    const ok = await preflight(origin);
+    expect(ok.status).toBe(200);
+    // s3rver answers "*" where S3 echoes the origin; either lets the page send the PUT.
+    expect(ok.headers.get('access-control-allow-origin')).toMatch(/^(\*|https:\/\/app\.example)$/);
+    expect(ok.headers.get('access-control-allow-methods')).toBe('PUT');
+    // The PUT's own answer lets the page read the ETag.
+    const put = await fetch(url, { method: 'PUT', headers: { origin }, body: 'part' });
+    expect(put.status).toBe(200);
+    expect(put.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(put.headers.get('access-control-expose-headers')).toMatch(/\bETag\b/i);
+    expect((await preflight('https://evil.example')).status).toBe(403);
+    expect((await preflight(origin, 'GET')).status).toBe(403);
+
     await applyBucket(client, target, () => {}, ['cors']);
   });
 
