@@ -5,6 +5,8 @@
 //   dist/widget/picker.js     the script-tag build (IIFE, sets window.Ferry)
 //   dist/widget/picker.mjs    the ES module build
 //   dist/widget/picker.d.ts   the API's types (widget/api.d.ts), also as picker.d.mts
+//   dist/client/client.mjs    `ferry/client` (src/client/index.ts), ESM for Node ≥ 20 and browsers;
+//                             its types are lib/client.d.mts
 //   src/generated/widget.ts   the bundles and the demo page as string constants, so the Node
 //                             server and the Worker (which has no filesystem) serve the same bytes
 //
@@ -47,11 +49,14 @@ export async function buildWidget({ log = console.log } = {}) {
     logLevel: 'warning',
     absWorkingDir: root,
   };
-  const [script, module, demo] = await Promise.all([
+  const [script, module, demo, client] = await Promise.all([
     build({ ...common, entryPoints: ['widget/script.ts'], format: 'iife', globalName: 'Ferry' }),
     build({ ...common, entryPoints: ['widget/module.ts'], format: 'esm' }),
     build({ ...common, entryPoints: ['widget/demo/demo.ts'], format: 'iife' }),
+    // Not minified: a library read in stack traces. No target lowering beyond ES2020.
+    build({ ...common, minify: false, entryPoints: ['src/client/index.ts'], format: 'esm', platform: 'neutral' }),
   ]);
+  writeIfChanged(at('dist', 'client', 'client.mjs'), client.outputFiles[0].text);
   const pickerJs = script.outputFiles[0].text;
   const pickerMjs = module.outputFiles[0].text;
   const demoJs = demo.outputFiles[0].text;

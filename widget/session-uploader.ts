@@ -86,7 +86,9 @@ const xhrTransport: PartTransport = (url, body, signal, onSent) =>
     const abort = () => xhr.abort();
     signal.addEventListener('abort', abort, { once: true });
     xhr.onloadend = () => signal.removeEventListener('abort', abort);
-    xhr.send(body as Uint8Array<ArrayBuffer>);
+    // As a Blob: Chromium sends an ArrayBuffer body through its IPC as one message, which took
+    // seconds per 8 MiB part in the bench; a Blob is handed over as a data pipe.
+    xhr.send(new Blob([body as Uint8Array<ArrayBuffer>]));
   });
 
 /** sessionStorage as a ResumeStore: this tab only, gone when the tab closes. Null where storage is off. */

@@ -87,7 +87,8 @@ export interface SessionApi {
   create(file: { filename: string; type: string; size: number }, signal?: AbortSignal): Promise<SessionJson>;
   partUrls(upload: string, parts: number[], signal?: AbortSignal): Promise<Record<string, string>>;
   stored(upload: string, signal?: AbortSignal): Promise<StoredPart[]>;
-  complete(upload: string, parts: { n: number; etag?: string }[], signal?: AbortSignal): Promise<UploadedFileJson>;
+  /** `parts`: the client's record; left out, Ferry lists the stored parts itself. */
+  complete(upload: string, parts: { n: number; etag: string }[] | undefined, signal?: AbortSignal): Promise<UploadedFileJson>;
   abort(upload: string): Promise<void>;
 }
 
@@ -99,7 +100,7 @@ export function sessionApi(ep: Endpoint): SessionApi {
       const answer = await call<StoredPart[] | { parts: StoredPart[] }>('GET', apiUrl(ep, session(upload)), undefined, signal);
       return Array.isArray(answer) ? answer : answer.parts;
     },
-    complete: (upload, parts, signal) => call('POST', apiUrl(ep, `${session(upload)}/complete`), { parts }, signal),
+    complete: (upload, parts, signal) => call('POST', apiUrl(ep, `${session(upload)}/complete`), parts ? { parts } : {}, signal),
     abort: async (upload) => {
       await call('DELETE', apiUrl(ep, session(upload)), undefined);
     },

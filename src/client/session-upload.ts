@@ -198,7 +198,11 @@ export async function uploadThroughSession(o: SessionUploadOptions): Promise<Upl
     const failure = settled.find((r) => r.status === 'rejected');
     if (failure) throw failure.reason;
     if (outer?.aborted) throw canceled();
-    const parts = [...etags.entries()].sort((a, b) => a[0] - b[0]).map(([n, etag]) => (etag ? { n, etag } : { n }));
+    // The record goes with complete only when it is whole: a part whose answer was lost (a reload
+    // just after the store took it) is known only from Ferry's listing, and Ferry lists the parts
+    // itself wherever it can list them at all.
+    const entries = [...etags.entries()].sort((a, b) => a[0] - b[0]);
+    const parts = entries.every(([, etag]) => etag) ? entries.map(([n, etag]) => ({ n, etag: etag! })) : undefined;
     const file = await o.api.complete(s.upload, parts, outer);
     await o.resume?.store.delete(o.resume.key);
     return file;

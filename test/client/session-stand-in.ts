@@ -50,7 +50,7 @@ export async function startStandIn(o: { partSize: number; fault?: (n: number, at
     return Buffer.concat(pieces);
   };
 
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const m = /^\/v1\/uploads(?:\/([^/]+)(?:\/(parts|complete)(?:\/(\d+))?)?)?$/.exec(path);
     calls.push(`${req.method} ${m ? path.replace(/\/v1\/uploads\/[^/]+/, '/v1/uploads/:u').replace(/\/\d+$/, '/:n') : path}`);
@@ -112,7 +112,9 @@ export async function startStandIn(o: { partSize: number; fault?: (n: number, at
       return;
     }
     if (sub === 'complete' && req.method === 'POST') {
-      const { parts } = JSON.parse((await body(req)).toString()) as { parts: { n: number; etag?: string }[] };
+      // Without a record, the stand-in lists its own parts (as Ferry does where the store can).
+      const sent = JSON.parse((await body(req)).toString()) as { parts?: { n: number; etag: string }[] };
+      const parts = sent.parts ?? [...s.parts.keys()].map((n) => ({ n, etag: s.parts.get(n)!.etag }));
       const joined = Buffer.concat([...s.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p.bytes));
       const named = parts.map((p) => p.n).join(',') === [...s.parts.keys()].sort((a, b) => a - b).join(',');
       const etagsMatch = parts.every((p) => !p.etag || p.etag === s.parts.get(p.n)?.etag);
@@ -123,6 +125,9 @@ export async function startStandIn(o: { partSize: number; fault?: (n: number, at
       return json(res, 201, { handle, url: `${url}/v1/files/${handle}`, filename: s.filename, size, type: 'application/octet-stream', createdAt: s.prepared.meta.createdAt, expiresAt });
     }
     return fail(res, 405, 'method_not_allowed');
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => res.destroy());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
