@@ -1,11 +1,11 @@
 // One kind of transfer, repeated, against the Ferry processes started with `node --cpu-prof`,
 // so that their profiles show that path alone (no start-up, no other contender): the evidence
-// docs/benchmarks.md cites. Summarise a profile with bench/lib/cpu-profile.ts.
+// docs/benchmarks.md cites. Summarise a profile with bench/cpu-profile.ts.
 //
 //   node --import tsx bench/profile.ts <upload|download> <fs|s3> [MiB=64] [count=8] --out=DIR
 // Files for downloads are uploaded first; only the Ferry processes are profiled, and each writes
 // its profile when the run stops them. The start-up and the uploads of a download run show up
-// in its profile as well; summaries skip what ran before `--mark` (the first measured request).
+// in its profile as well: bench/cpu-profile.ts --from=… skips them.
 import { mkdirSync } from 'node:fs';
 import { BENCH_APP, startEnvironment } from './lib/environment.js';
 import { MiB, download, upload } from './lib/http.js';
