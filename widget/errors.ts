@@ -36,6 +36,7 @@ const SENTENCES: Record<string, MessageKey> = {
   internal_error: 'error_server',
   corrupt_object: 'error_server',
   file_expired: 'error_file_expired',
+  invalid_upload: 'error_upload_damaged',
 };
 
 export function sentenceFor(t: Translator, code: string): string {
