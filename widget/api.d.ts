@@ -84,7 +84,7 @@ export type MessageKey =
   | 'error_policy' | 'error_app' | 'error_origin_not_allowed' | 'error_rate_limited' | 'error_storage'
   | 'error_origin_failed' | 'error_origin_not_found' | 'error_origin_rejected' | 'error_blocked_address'
   | 'error_invalid_url' | 'error_account' | 'error_denied' | 'error_source_not_enabled' | 'error_invalid_filename'
-  | 'error_server' | 'error_file_expired';
+  | 'error_server' | 'error_file_expired' | 'error_upload_damaged';
 
 /** A language's texts. `{name}`-style placeholders are filled in; `_one`/`_other` pairs follow the language's plural rules. */
 export type Translation = Partial<Record<MessageKey, string>>;

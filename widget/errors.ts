@@ -40,6 +40,7 @@ const SENTENCES: Record<string, MessageKey> = {
   upload_incomplete: 'error_server',
   invalid_upload: 'error_server',
   file_expired: 'error_file_expired',
+  invalid_upload: 'error_upload_damaged',
 };
 
 export function sentenceFor(t: Translator, code: string): string {

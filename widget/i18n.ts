@@ -93,6 +93,7 @@ export const en: Record<MessageKey, string> = {
   error_invalid_filename: 'This file name cannot be used: it contains characters that are not allowed.',
   error_server: 'Something went wrong on the server. Try again.',
   error_file_expired: 'This file has expired.',
+  error_upload_damaged: 'The file did not arrive intact. Try again.',
 };
 
 export const fr: Translation = {
@@ -179,6 +180,7 @@ export const fr: Translation = {
   error_invalid_filename: 'Ce nom de fichier ne peut pas être utilisé : il contient des caractères interdits.',
   error_server: 'Un problème est survenu sur le serveur. Réessayez.',
   error_file_expired: 'Ce fichier a expiré.',
+  error_upload_damaged: 'Le fichier n’est pas arrivé intact. Réessayez.',
 };
 
 export const BUILT_IN: Record<string, Translation> = { en, fr };
