@@ -198,7 +198,13 @@ export function tusRoutes(deps: RouteDeps): Hono<Env> {
       }
     }
     try {
-      return await appendTus(tus, tenant, upload, state, body);
+      const result = await appendTus(tus, tenant, upload, state, body);
+      // A body too short to complete a chunk moved nothing: say so, rather than let a client
+      // send the same bytes again for ever.
+      if (!result.complete && result.offset === offset) {
+        throw new FerryError('tus_chunk_too_small', `Send at least ${CHUNK_SIZE} bytes per PATCH (except the last); nothing was stored.`, base());
+      }
+      return result;
     } catch (e) {
       if (e instanceof Error && e.name === 'PastLength') {
         throw new FerryError('upload_past_length', `The body runs past Upload-Length (${upload.length} bytes).`, base());
