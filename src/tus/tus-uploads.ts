@@ -4,11 +4,11 @@
 // Worker, can take any request of an upload:
 // - creation seals the metadata (as format v2) and starts the store's multipart object;
 // - a PATCH seals its plaintext from the durable chunk on, fills parts of exactly `partSize`
-//   (two part buffers: one filling while the previous one is stored), and leaves the whole chunks
+//   (one filling while up to three earlier ones are stored), and leaves the whole chunks
 //   past the last part in the tail object, so the offset it answers is durable;
 // - the request that brings the last byte joins the parts: the store's atomic complete is the
 //   file's commit point, as for every other upload.
-// No disk: a part is staged in memory (at most two per upload, 5 MiB each at the smallest size).
+// No disk: parts are staged in memory (at most four per upload, 5 MiB each at the smallest size).
 import { FerryError } from '../errors.js';
 import { dataKey, isoSeconds, removeFile, type FilesDeps, type StoredFile, type Tenant } from '../files.js';
 import { encodeHandle, fileIdHex, newFileRef } from '../format.js';
@@ -35,6 +35,12 @@ export interface TusCreateInput {
   ttlSeconds: number;
   app: string;
 }
+
+/**
+ * Parts stored at once by one PATCH: the store's round trips overlap the next part's encryption.
+ * Memory per upload: this many part buffers plus the one filling (4 × 5 MiB at the smallest size).
+ */
+const PARTS_IN_FLIGHT = 3;
 
 /** Marks the tail object in its plain metadata: which part it is the start of. */
 const TAIL_PART = 'tus-part';
@@ -179,27 +185,34 @@ export async function appendTus(
   const pool = [new Uint8Array(partLength(n))];
   let current = pool[0]!;
   let fill = 0;
-  let inFlight: Promise<void> | undefined;
-  let flightFailed = false;
+  /** Parts being stored, each with the buffer it holds (free again once stored). */
+  const inFlight = new Map<Promise<void>, Uint8Array>();
+  let flightFailed: { error: unknown } | undefined;
+
+  const settle = async (keep: number) => {
+    while (inFlight.size > keep) await Promise.race(inFlight.keys());
+    if (flightFailed) throw flightFailed.error;
+  };
 
   const startPart = async () => {
-    if (inFlight) await inFlight;
+    await settle(PARTS_IN_FLIGHT - 1);
     const bytes = current.subarray(0, fill);
     const partNo = n;
-    inFlight = store.putPart(key, upload.uploadId, partNo, streamOf(bytes), { size: bytes.length }).then(
-      (stored) => {
-        parts.push({ n: stored.n, etag: stored.etag });
+    const stored = store.putPart(key, upload.uploadId, partNo, streamOf(bytes), { size: bytes.length }).then(
+      (part) => {
+        parts.push({ n: part.n, etag: part.etag });
       },
-      (e: unknown) => {
-        flightFailed = true;
-        throw e;
+      (error: unknown) => {
+        flightFailed ??= { error };
       },
     );
-    inFlight.catch(() => {});
+    const done = stored.finally(() => inFlight.delete(done));
+    inFlight.set(done, current);
     n++;
-    const next = pool.find((b) => b !== current);
-    current = next ?? new Uint8Array(P);
-    if (!next) pool.push(current);
+    const busy = new Set(inFlight.values());
+    const free = pool.find((b) => !busy.has(b));
+    current = free ?? new Uint8Array(P);
+    if (!free) pool.push(current);
     fill = 0;
   };
 
@@ -250,7 +263,8 @@ export async function appendTus(
     throw e;
   }
   if (sealer.finished()) {
-    if (inFlight) await inFlight;
+    await settle(0);
+    parts.sort((a, b) => a.n - b.n);
     await finish(deps, tenant, upload, parts);
     return { offset: upload.length, complete: true };
   }
@@ -259,7 +273,8 @@ export async function appendTus(
 
   /** Stores the whole chunks past the last part (or drops a stale tail), once that part is in. */
   async function keepTail(): Promise<void> {
-    if (inFlight) await inFlight.catch(() => {});
+    // Only once every part before it is stored is the tail where the next request looks for it.
+    await settle(0).catch(() => {});
     if (flightFailed) return;
     const tail = tailKey(tenant, id);
     const end = (n - 1) * P + fill;
