@@ -77,7 +77,7 @@ const contenders: Contender[] = [
 async function writeFile(path: string, size: number): Promise<void> {
   const out = createWriteStream(path);
   for (let o = 0; o < size; o += 4 * MiB) {
-    if (!out.write(randomBytes(Math.min(4 * MiB, size - o)))) await new Promise((r) => out.once('drain', r));
+    if (!out.write(randomBytes(Math.min(4 * MiB, size - o)))) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r, j) => out.end((e?: Error) => (e ? j(e) : r())));
 }
