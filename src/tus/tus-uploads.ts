@@ -114,17 +114,18 @@ export async function tusState(deps: TusDeps, tenant: Tenant, upload: TusUpload)
   const { store } = deps.files;
   const id = fileIdHex(upload.ref);
   const key = dataKey(tenant, id);
-  if (await store.head(key)) return { complete: true, offset: upload.length };
-  if (upload.uploadId === '') throw notFound();
+  // The parts first: a finished (or terminated) upload has none, and only then is the object
+  // itself asked for, so a PATCH in progress costs one store round trip fewer.
+  const finished = async (): Promise<TusState> => {
+    if (await store.head(key)) return { complete: true, offset: upload.length };
+    throw notFound();
+  };
+  if (upload.uploadId === '') return finished();
   let stored: StoredPart[];
   try {
     stored = await store.listParts(key, upload.uploadId);
   } catch (e) {
-    if (e instanceof NoSuchUpload) {
-      // Completed between our two reads, or terminated.
-      if (await store.head(key)) return { complete: true, offset: upload.length };
-      throw notFound();
-    }
+    if (e instanceof NoSuchUpload) return finished();
     throw e;
   }
   const prepared = await prepare(deps, upload);
