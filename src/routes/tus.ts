@@ -118,7 +118,14 @@ export function tusRoutes(deps: RouteDeps): Hono<Env> {
       const headers: Record<string, string> = { ...base(), location, 'upload-expires': expiresHeader(created.upload) };
       if (length === 0) headers[FILE_URL_HEADER] = fileUrl(c, caller, created.upload);
       if (withBody && length > 0) {
-        const result = await patch(c, created.upload, 0);
+        let result;
+        try {
+          result = await patch(c, created.upload, 0, { creating: true });
+        } catch (e) {
+          // The client never learns this upload's URL from a failed creation: nothing may stay.
+          await terminateTus(tus, c.get('scope').tenant, created.upload).catch(() => {});
+          throw e;
+        }
         headers['upload-offset'] = String(result.offset);
         if (result.complete) headers[FILE_URL_HEADER] = fileUrl(c, caller, created.upload);
       } else if (withBody) {
@@ -166,7 +173,7 @@ export function tusRoutes(deps: RouteDeps): Hono<Env> {
   }
 
   /** The PATCH body (or the creation's), from `offset`, which must be the durable one. */
-  async function patch(c: Context<Env>, upload: TusUpload, offset: number) {
+  async function patch(c: Context<Env>, upload: TusUpload, offset: number, options: { creating?: boolean } = {}) {
     const tenant = c.get('scope').tenant;
     const state = await tusState(tus, tenant, upload);
     const body = c.req.raw.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() });
@@ -193,7 +200,7 @@ export function tusRoutes(deps: RouteDeps): Hono<Env> {
         await refuse(new FerryError('upload_past_length', `The body runs past Upload-Length (${upload.length} bytes).`, base()));
       }
       // A body that neither completes a 16 KiB chunk nor ends the upload cannot move the offset.
-      if (end < upload.length && Math.floor(end / CHUNK_SIZE) === Math.floor(offset / CHUNK_SIZE)) {
+      if (!options.creating && end < upload.length && Math.floor(end / CHUNK_SIZE) === Math.floor(offset / CHUNK_SIZE)) {
         await refuse(new FerryError('tus_chunk_too_small', `Send at least ${CHUNK_SIZE} bytes per PATCH (except the last).`, base()));
       }
     }
@@ -201,7 +208,7 @@ export function tusRoutes(deps: RouteDeps): Hono<Env> {
       const result = await appendTus(tus, tenant, upload, state, body);
       // A body too short to complete a chunk moved nothing: say so, rather than let a client
       // send the same bytes again for ever.
-      if (!result.complete && result.offset === offset) {
+      if (!options.creating && !result.complete && result.offset === offset) {
         throw new FerryError('tus_chunk_too_small', `Send at least ${CHUNK_SIZE} bytes per PATCH (except the last); nothing was stored.`, base());
       }
       return result;

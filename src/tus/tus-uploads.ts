@@ -279,7 +279,7 @@ export async function appendTus(
     if (flightFailed) return;
     const tail = tailKey(tenant, id);
     const end = (n - 1) * P + fill;
-    if (fill === 0 || end < prefixSize || (end - prefixSize) % SEALED_CHUNK_SIZE !== 0) {
+    if (fill === 0 || end <= prefixSize || (end - prefixSize) % SEALED_CHUNK_SIZE !== 0) {
       if (n - 1 > durable.parts) await store.delete(tail);
       return;
     }

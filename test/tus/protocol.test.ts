@@ -100,6 +100,21 @@ for (const [name, make] of targets) {
       const got = await fetch(res.headers.get('ferry-file-url')!);
       expect(Buffer.from(await got.arrayBuffer()).equals(data)).toBe(true);
 
+      // A first body too short for a whole chunk still creates the upload, at offset 0.
+      const short = await create(100_000, { 'content-type': 'application/offset+octet-stream' }, new Uint8Array(100));
+      expect(short.status).toBe(201);
+      expect(short.headers.get('upload-offset')).toBe('0');
+      // A creation whose body fails leaves nothing behind.
+      const pending = async () => {
+        const keys: string[] = [];
+        for await (const u of t.store.listMultipart('')) keys.push(u.key);
+        return keys.sort();
+      };
+      const before = { objects: await t.residue(), uploads: await pending() };
+      const long = await create(10, { 'content-type': 'application/offset+octet-stream' }, new Uint8Array(20));
+      expect(long.status).toBe(413);
+      expect({ objects: await t.residue(), uploads: await pending() }).toEqual(before);
+
       const empty = await create(0);
       expect(empty.status).toBe(201);
       const e = await fetch(empty.headers.get('ferry-file-url')!);
