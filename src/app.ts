@@ -14,6 +14,7 @@ import { fileRoutes } from './routes/files.js';
 import { pickRoutes } from './routes/picks.js';
 import { sourceRoutes } from './routes/sources.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { tusElsewhere, tusRoutes } from './routes/tus.js';
 import { widgetRoutes } from './routes/widget.js';
 import { NO_SOURCES } from './sources/registry.js';
 
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', securityHeaders(deps.config));
   app.use('*', logRequests({ log: deps.requestLog, getConnInfo: deps.getConnInfo }));
   app.use('/v1/*', appScope({ apps: deps.apps, config: deps.config, limits: deps.limits, now }));
+  app.use('*', tusElsewhere());
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.route('/', fileRoutes(routeDeps));
@@ -41,6 +43,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/', sourceRoutes(routeDeps));
   app.route('/', pickRoutes(routeDeps));
   app.route('/', widgetRoutes(routeDeps));
+  app.route('/', tusRoutes(routeDeps));
 
   app.notFound(() => errorResponse(new FerryError('not_found', 'No such route.')));
   app.onError((err, c) => {

@@ -7,7 +7,8 @@ import { Server } from '@tus/server';
 import { createServer } from 'node:http';
 
 const datastore = new S3Store({
-  partSize: 8 * 1024 * 1024,
+  // bench/tus.ts sets the part size Ferry's tus uses, so the two write the same parts.
+  partSize: Number(process.env.TUS_PART_SIZE ?? 8 * 1024 * 1024),
   s3ClientConfig: {
     bucket: process.env.S3_BUCKET!,
     endpoint: process.env.S3_ENDPOINT!,

@@ -8,9 +8,10 @@ import type { AppConfig, AppEnv, RequestScope } from '../context.js';
 import { FerryError, errorResponse } from '../errors.js';
 import { tenantFor } from '../files.js';
 import type { Limits } from '../limits.js';
+import { TUS_REQUEST_HEADERS, TUS_RESPONSE_HEADERS } from '../tus/protocol.js';
 
-const CORS_ALLOW_HEADERS = 'content-type, range, if-range, if-none-match, authorization, x-ferry-key, x-ferry-policy, x-ferry-signature';
-const CORS_EXPOSE_HEADERS = 'etag, content-range, content-length, content-disposition, content-type, location, retry-after, x-request-id';
+const CORS_ALLOW_HEADERS = `content-type, range, if-range, if-none-match, authorization, x-ferry-key, x-ferry-policy, x-ferry-signature, ${TUS_REQUEST_HEADERS}`;
+const CORS_EXPOSE_HEADERS = `etag, content-range, content-length, content-disposition, content-type, location, retry-after, x-request-id, ${TUS_RESPONSE_HEADERS}`;
 
 export interface AppScopeOptions {
   apps: AppRegistry;
@@ -34,7 +35,7 @@ export function appScope({ apps, config, limits, now }: AppScopeOptions): Middle
         status: 204,
         headers: {
           'access-control-allow-origin': origin,
-          'access-control-allow-methods': 'GET, HEAD, POST, PUT, DELETE',
+          'access-control-allow-methods': 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
           'access-control-allow-headers': CORS_ALLOW_HEADERS,
           'access-control-max-age': '600',
           vary: 'Origin',

@@ -4,6 +4,7 @@
 //   account  a user's provider tokens after Connect, handed to the widget, days
 //   pick     one picked remote file (where it is, the tokens to fetch it), at most one day
 //   upload   one upload session (src/uploads.ts: object, upload id, geometry), as long as its file
+//   tus      one tus upload in progress (src/tus/tus-token.ts), until its file would expire
 //
 // token   = base64url( 0x01 || len(kid) || kid || nonce(24) || XChaCha20-Poly1305 ciphertext )
 // key     = HKDF-SHA-256(IKM = KEK[kid], salt = "", info = "ferry/v1 sealed " || purpose, 32)
@@ -17,7 +18,7 @@
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import type { Keyring } from '../crypto/keyring.js';
 
-export type TokenPurpose = 'state' | 'account' | 'pick' | 'upload';
+export type TokenPurpose = 'state' | 'account' | 'pick' | 'upload' | 'tus';
 
 const VERSION = 1;
 const NONCE = 24;

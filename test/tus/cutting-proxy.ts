@@ -1,0 +1,88 @@
+// A loopback HTTP proxy that records every tus request passing through it and, once, cuts the
+// connection in the middle of a PATCH body: after `cutAfter` body bytes of the `cutPatch`-th
+// PATCH it destroys both the client's socket and the upstream request, as a dropped network
+// would. The record says how many body bytes each request carried, so a test can tell exactly
+// which bytes a client sent again.
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Passed {
+  method: string;
+  offset: number | null;
+  bytes: number;
+  status: number | null;
+  answeredOffset: number | null;
+  cut: boolean;
+}
+
+export interface CuttingProxy {
+  url: string;
+  passed: Passed[];
+  close(): Promise<void>;
+}
+
+export async function cuttingProxy(upstream: string, cutPatch: number, cutAfter: number): Promise<CuttingProxy> {
+  const target = new URL(upstream);
+  const passed: Passed[] = [];
+  let patches = 0;
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const method = (req.headers['x-http-method-override'] as string | undefined) ?? req.method!;
+    const entry: Passed = {
+      method,
+      offset: req.headers['upload-offset'] === undefined ? null : Number(req.headers['upload-offset']),
+      bytes: 0,
+      status: null,
+      answeredOffset: null,
+      cut: false,
+    };
+    passed.push(entry);
+    const cutThis = method === 'PATCH' && ++patches === cutPatch;
+    const up = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+      (upRes) => {
+        entry.status = upRes.statusCode ?? null;
+        const o = upRes.headers['upload-offset'];
+        entry.answeredOffset = o === undefined ? null : Number(o);
+        const headers = { ...upRes.headers };
+        // Location must point back through the proxy.
+        if (typeof headers.location === 'string') headers.location = headers.location.replace(target.origin, proxyUrl);
+        res.writeHead(upRes.statusCode ?? 502, headers);
+        upRes.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.on('data', (chunk: Buffer) => {
+      if (entry.cut) return;
+      if (cutThis && entry.bytes + chunk.length > cutAfter) {
+        const keep = cutAfter - entry.bytes;
+        entry.bytes += keep;
+        entry.cut = true;
+        up.write(chunk.subarray(0, keep), () => {
+          up.destroy();
+          req.socket.destroy();
+        });
+        return;
+      }
+      entry.bytes += chunk.length;
+      if (!up.write(chunk)) {
+        req.pause();
+        up.once('drain', () => req.resume());
+      }
+    });
+    req.on('end', () => {
+      if (!entry.cut) up.end();
+    });
+    req.on('error', () => up.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const proxyUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: proxyUrl,
+    passed,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
