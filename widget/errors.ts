@@ -35,10 +35,6 @@ const SENTENCES: Record<string, MessageKey> = {
   invalid_filename: 'error_invalid_filename',
   internal_error: 'error_server',
   corrupt_object: 'error_server',
-  // Upload sessions: the client retries or starts over; if that fails too, the server is at fault.
-  invalid_part: 'error_server',
-  upload_incomplete: 'error_server',
-  invalid_upload: 'error_server',
   file_expired: 'error_file_expired',
   invalid_upload: 'error_upload_damaged',
 };
