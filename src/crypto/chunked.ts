@@ -115,12 +115,27 @@ export function chunkNonce(baseNonce: Uint8Array, k: number): Uint8Array {
 export interface EncryptChunksOptions {
   /** Bytes emitted before the salt, in the same first chunk (an application header). */
   header?: Uint8Array;
+  /**
+   * Continue a message from chunk `fromChunk` (its plaintext byte 16384 · fromChunk), as a tus
+   * PATCH does: chunk k only needs the key and k, so nothing of the chunks before it is needed.
+   * No header, salt or commitment is emitted then (even from chunk 0): the caller writes them.
+   */
+  fromChunk?: number;
+  /**
+   * Asked when the input ends: true (the default) seals what is left as the message's final,
+   * short chunk; false means the message goes on in a later stream, and a partial last chunk is
+   * dropped unsealed (its plaintext is sent again from the chunk boundary).
+   */
+  isEnd?: () => boolean;
+  /** Sees every input before it is sealed, and may throw to fail the stream (a length cap). */
+  onInput?: (input: Uint8Array) => void;
 }
 
 /**
  * Encrypts a plaintext stream into salt || commitment || sealed chunks (preceded by
- * `options.header`). `key` may be a function: it is then called once, in start(), so that
- * asynchronous key derivation happens when the stream is built without blocking the caller.
+ * `options.header`), or, with `fromChunk`, continues one from that chunk (see the options).
+ * `key` may be a function: it is then called once, in start(), so that asynchronous key
+ * derivation happens when the stream is built without blocking the caller.
  */
 export function encryptChunks(
   key: MessageKey | (() => Promise<MessageKey>),
@@ -130,7 +145,8 @@ export function encryptChunks(
   let queue!: OrderedQueue;
   const buffer = new Uint8Array(CHUNK_SIZE);
   let filled = 0;
-  let counter = 0;
+  let counter = options.fromChunk ?? 0;
+  const { isEnd, onInput } = options;
 
   const seal = (plaintext: Uint8Array) => queue.push(k.aead.seal(chunkNonce(k.baseNonce, counter++), plaintext));
 
@@ -138,6 +154,7 @@ export function encryptChunks(
     async start(controller) {
       k = typeof key === 'function' ? await key() : key;
       queue = new OrderedQueue(k.concurrency, controller);
+      if (options.fromChunk !== undefined) return; // a continuation: the prefix is not this stream's
       const header = options.header ?? new Uint8Array(0);
       const first = new Uint8Array(header.length + PREFIX_SIZE);
       first.set(header, 0);
@@ -147,6 +164,7 @@ export function encryptChunks(
     },
 
     async transform(input) {
+      onInput?.(input);
       let offset = 0;
       while (offset < input.length) {
         let wait: Promise<void> | undefined;
@@ -171,8 +189,10 @@ export function encryptChunks(
     },
 
     async flush() {
-      const wait = seal(buffer.subarray(0, filled));
-      if (wait) await wait;
+      if (!isEnd || isEnd()) {
+        const wait = seal(buffer.subarray(0, filled));
+        if (wait) await wait;
+      }
       await queue.settled();
     },
   });
