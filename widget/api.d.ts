@@ -68,7 +68,7 @@ export type FileSelectedAnswer = void | undefined | boolean | string | { filenam
 export type MessageKey =
   | 'title' | 'close' | 'sources'
   | 'source_local' | 'source_url' | 'source_dropbox' | 'source_google-drive' | 'source_onedrive' | 'source_box'
-  | 'drop_title' | 'drop_hint' | 'drop_active' | 'browse'
+  | 'drop_title' | 'drop_title_touch' | 'drop_hint' | 'drop_active' | 'browse' | 'add_more'
   | 'link_label' | 'link_hint' | 'link_add' | 'link_invalid'
   | 'connect_intro' | 'connect' | 'connecting' | 'connect_cancel' | 'popup_blocked' | 'popup_closed' | 'disconnect'
   | 'breadcrumbs' | 'loading' | 'load_more' | 'empty_folder' | 'folder_label' | 'not_accepted'
@@ -86,8 +86,16 @@ export type MessageKey =
   | 'error_invalid_url' | 'error_account' | 'error_denied' | 'error_source_not_enabled' | 'error_invalid_filename'
   | 'error_server' | 'error_file_expired' | 'error_upload_damaged';
 
-/** A language's texts. `{name}`-style placeholders are filled in; `_one`/`_other` pairs follow the language's plural rules. */
-export type Translation = Partial<Record<MessageKey, string>>;
+/** Texts that depend on a count; a language gives one key per plural category it has (CLDR). */
+export type PluralBase = 'pick' | 'upload' | 'summary_done' | 'need_min' | 'announce_added';
+/** `upload_one`, `upload_other`, and for languages that have them `upload_few`, `upload_many`… */
+export type PluralKey = `${PluralBase}_${'zero' | 'one' | 'two' | 'few' | 'many' | 'other'}`;
+
+/**
+ * A language's texts. `{name}`-style placeholders are filled in; plural keys follow the
+ * language's plural rules (Intl.PluralRules), falling back to `_other`.
+ */
+export type Translation = Partial<Record<MessageKey | PluralKey, string>>;
 
 export interface PickerOptions {
   /** The app's public key (FERRY_APPS `key`; "dev" for the embedded dev app). */
@@ -111,7 +119,10 @@ export interface PickerOptions {
   signature?: string;
   /** An element (or a selector) to render the picker inside, instead of as a modal overlay. */
   container?: HTMLElement | string;
-  /** A language: "en" (built in), "fr" (built in), or one given in `translations`. Default: the page's. */
+  /**
+   * A language: built in are "en", "fr", "de", "es", "pt-BR" and "ja"; others through
+   * `translations`. Default: the page's (`<html lang>`), then the browser's.
+   */
   lang?: string;
   /** More languages, or overrides of built-in texts. */
   translations?: Record<string, Translation>;

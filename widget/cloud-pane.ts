@@ -6,6 +6,7 @@ import type { AccountSourceName, ListItem } from '../src/wire.js';
 import { RequestError, connectUrl, listFolder } from './client.js';
 import { clear, h, icon, rovingKeys } from './dom.js';
 import { isAccountError, sentenceFor } from './errors.js';
+import { showName } from './names.js';
 import type { PaneContext } from './pane-context.js';
 import { accepts, typeOf } from './restrictions.js';
 
@@ -172,7 +173,7 @@ export class CloudPane {
       'button',
       { class: 'row', type: 'button', 'data-row': '', onClick: () => this.openFolder(item) },
       h('span', { class: 'folder-icon' }, icon('folder')),
-      h('span', { class: 'name', text: item.name }),
+      itemName(item.name),
       icon('chevron', 16),
     );
   }
@@ -204,7 +205,7 @@ export class CloudPane {
       { class: allowed ? 'row' : 'row off' },
       box,
       icon(type.startsWith('image/') ? 'image' : 'file'),
-      h('span', { class: 'name', text: item.name }),
+      itemName(item.name),
       h('span', { class: 'meta', text: meta }),
     );
   }
@@ -369,4 +370,11 @@ export class CloudPane {
     this.render();
     this.element.querySelector<HTMLElement>('[data-default-focus]')?.focus();
   }
+}
+
+/** A row's name, cut in the middle when the row is too narrow (./names.ts). */
+function itemName(name: string): HTMLElement {
+  const el = h('span', { class: 'name' });
+  showName(el, name);
+  return el;
 }

@@ -42,8 +42,16 @@ export function devicePane(ctx: PaneContext): HTMLElement {
     { class: 'drop', 'data-drop': '' },
     h('div', { class: 'big' }, icon('upload', 40)),
     title,
-    h('p', { text: t.t('drop_hint') }),
-    h('button', { class: 'btn primary', type: 'button', 'data-browse': '', onClick: () => input.click() }, t.t('browse')),
+    // Touch-only devices cannot drop or paste: styles.ts shows them the touch title instead.
+    h('p', { class: 'touch-title', text: t.t('drop_title_touch') }),
+    h('p', { class: 'drop-hint', text: t.t('drop_hint') }),
+    // Two labels, one shown: "Browse files" in the full zone, "Add more files" in the compact bar.
+    h(
+      'button',
+      { class: 'btn primary', type: 'button', 'data-browse': '', onClick: () => input.click() },
+      h('span', { class: 'browse-label', text: t.t('browse') }),
+      h('span', { class: 'more-label', text: t.t('add_more') }),
+    ),
     rulesLine ? h('p', { class: 'rules', text: rulesLine }) : null,
     input,
   );

@@ -236,6 +236,8 @@ class FerryPicker {
   private renderPane(): void {
     const pane = this.ui!.pane;
     clear(pane);
+    // The narrow layout gives the list the room only while the device pane shows (styles.ts).
+    this.ui!.dialog.dataset.source = this.current;
     pane.setAttribute('aria-labelledby', `ferry-tab-${this.current}`);
     if (this.current === 'local') pane.append(devicePane(this.ctx));
     else if (this.current === 'url') pane.append(linkPane(this.ctx));

@@ -4,6 +4,7 @@
 // on every progress event, and focus on a button that goes away moves to the next sensible one.
 import { clear, h, icon } from './dom.js';
 import type { Translator } from './i18n.js';
+import { showName } from './names.js';
 import type { Shell } from './shell.js';
 import { selectedTab } from './source-tabs.js';
 import { isSettled, type QueueItem, type Status, type UploadQueue } from './upload-queue.js';
@@ -74,6 +75,8 @@ export class QueueView {
   private renderQueue(): void {
     const { shell, queue } = this.d;
     shell.queueWrap.hidden = queue.items.length === 0;
+    // Narrow pickers fold the drop zone into an "add more" bar once there is a list (styles.ts).
+    shell.dialog.classList.toggle('has-files', queue.items.length > 0);
     for (const e of queue.items) {
       if (!this.rows.has(e)) {
         const row = this.rowView(e);
@@ -112,8 +115,7 @@ export class QueueView {
     const s = e.selected;
     v.li.dataset.status = e.status;
     if (v.name.textContent !== s.filename) {
-      v.name.textContent = s.filename;
-      v.name.title = s.filename;
+      showName(v.name, s.filename);
       v.bar.setAttribute('aria-label', s.filename);
     }
     const sub = v.sub;

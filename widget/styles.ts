@@ -2,7 +2,10 @@
 // page and nothing of the page's styles leaks in (`:host { all: initial }`). System fonts only;
 // colours meet WCAG AA contrast in both schemes; dark mode and reduced motion follow the user's
 // system settings. Layout adapts to the widget's own width (container queries), so the inline
-// picker in a narrow column behaves like the modal on a phone.
+// picker in a narrow column behaves like the modal on a phone: there, once files are chosen, the
+// drop zone folds into a one-line "add more" bar and the list takes the room. Below 600 px of
+// screen the modal is a full-height sheet. Touch-only devices (no hover, coarse pointer) are
+// not told to drop or paste, which they cannot.
 export const CSS = `
 :host { all: initial; display: block; }
 .root {
@@ -72,7 +75,8 @@ p { margin: 0; }
 }
 .drop.over { border-color: var(--accent); background: var(--accent-soft); color: var(--accent); }
 .drop .big { color: var(--accent); }
-.drop-title { font-size: 17px; font-weight: 600; color: var(--fg); }
+.drop-title, .touch-title { font-size: 17px; font-weight: 600; color: var(--fg); }
+.touch-title, .more-label { display: none; }
 .rules { margin-top: 6px; font-size: 12.5px; }
 
 .field { display: flex; flex-direction: column; gap: 8px; max-width: 560px; }
@@ -96,7 +100,11 @@ p { margin: 0; }
 .rows li:last-child { border-bottom: 0; }
 .row { display: flex; align-items: center; gap: 10px; width: 100%; min-height: 40px; padding: 6px 12px; border: 0; background: none; text-align: left; cursor: pointer; }
 .row:hover { background: var(--soft); }
-.row .name { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.name { display: flex; min-width: 0; }
+.name > span { white-space: pre; overflow: hidden; }
+.name > .start { flex: 0 1 auto; min-width: 0; text-overflow: ellipsis; }
+.name > .end { flex: none; }
+.row .name { flex: 1; }
 .row .meta { color: var(--muted); font-size: 12.5px; white-space: nowrap; }
 .rows .row input { width: 16px; height: 16px; margin: 0; accent-color: var(--accent); flex: none; }
 .row.off { cursor: not-allowed; color: var(--muted); }
@@ -114,7 +122,7 @@ p { margin: 0; }
 .item:last-child { border-bottom: 0; }
 .thumb { width: 36px; height: 36px; border-radius: 8px; background: var(--soft); display: grid; place-items: center; overflow: hidden; color: var(--muted); }
 .thumb img { width: 100%; height: 100%; object-fit: cover; display: block; }
-.item .name { font-weight: 550; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.item .name { font-weight: 550; }
 .item .sub { display: flex; gap: 6px; color: var(--muted); font-size: 12.5px; min-width: 0; }
 .item .sub > span { flex: none; white-space: nowrap; }
 .item .sub > .status { flex: 0 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
@@ -146,6 +154,27 @@ p { margin: 0; }
   .foot { flex-wrap: wrap; padding-left: 12px; }
   .foot .info { flex-basis: 100%; }
   .foot .buttons { margin-left: auto; }
+  /* The compact bar: the zone keeps its dashed border and stays a drop target, one line high. */
+  .has-files[data-source="local"] .pane { flex: none; min-height: 0; padding-bottom: 0; overflow: visible; }
+  .has-files[data-source="local"] .queue-wrap { flex: 1 1 auto; max-height: none; margin-top: 12px; }
+  .has-files .drop { flex: none; flex-direction: row; justify-content: flex-start; gap: 12px; padding: 8px 10px; border-width: 1.5px; border-radius: 10px; text-align: left; }
+  .has-files .drop > .big, .has-files .drop-title, .has-files .touch-title, .has-files .drop-hint { display: none; }
+  .has-files .drop .browse-label { display: none; }
+  .has-files .drop .more-label { display: inline; }
+  .has-files .rules { margin: 0; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+}
+@media (max-width: 599.98px) {
+  .modal .backdrop { padding: 0; }
+  .modal .dialog { width: 100%; height: 100%; border-radius: 0; box-shadow: none; }
+}
+@media (max-height: 560px) {
+  .drop { padding: 12px; gap: 6px; }
+  .drop > .big { display: none; }
+}
+@media (hover: none) and (pointer: coarse) {
+  .drop-title, .drop-hint { display: none; }
+  .touch-title { display: block; }
+  .has-files .touch-title { display: none; }
 }
 @media (prefers-reduced-motion: reduce) {
   *, *::before, *::after { animation: none !important; transition: none !important; }

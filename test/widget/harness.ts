@@ -54,12 +54,26 @@ export interface Harness {
   proxy?: CuttingProxy;
   /** Ferry's request log, one entry per answered request. */
   requests: RequestLogEntry[];
-  newPage(options?: { colorScheme?: 'light' | 'dark'; reducedMotion?: 'reduce' | 'no-preference' }): Promise<Page>;
+  newPage(options?: PageOptions): Promise<Page>;
   close(): Promise<void>;
 }
 
+export interface PageOptions {
+  colorScheme?: 'light' | 'dark';
+  reducedMotion?: 'reduce' | 'no-preference';
+  viewport?: { width: number; height: number };
+  /**
+   * A phone with a touch screen only (Playwright's isMobile + hasTouch): `(hover: none)` and
+   * `(pointer: coarse)` match. Needs its own Chromium context, started on first use.
+   */
+  touch?: boolean;
+}
+
+/** What a touch-only phone looks like to the page (see PageOptions.touch). */
+export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
 /** Launches Chromium with a fresh profile (a temporary directory, removed on close). */
-export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchBrowser(device: Partial<typeof PHONE> = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'ferry-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -67,6 +81,7 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
     args: CHROMIUM_ARGS,
     viewport: { width: 1100, height: 760 },
     acceptDownloads: true,
+    ...device,
   });
   return {
     context,
@@ -152,6 +167,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   );
   ferryUrl = ferry.url;
   const browser = await launchBrowser();
+  let phone: Promise<Awaited<ReturnType<typeof launchBrowser>>> | undefined;
   mkdirSync(ARTIFACTS, { recursive: true });
 
   return {
@@ -163,7 +179,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     proxy,
     requests,
     async newPage(options = {}) {
-      const page = await browser.context.newPage();
+      const context = options.touch ? (await (phone ??= launchBrowser(PHONE))).context : browser.context;
+      const page = await context.newPage();
+      if (options.viewport) await page.setViewportSize(options.viewport);
       page.on('pageerror', (e) => console.error('page error:', e.message));
       // Intercept file choosers from the start: waitForEvent('filechooser') switches interception
       // on without waiting, so under load a key press could open a native dialog first.
@@ -175,6 +193,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async close() {
       await browser.close();
+      await (await phone)?.close();
       await ferry.close();
       await fakes.close();
       await proxy?.close();

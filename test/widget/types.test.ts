@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SOURCE_NAMES, type FileJson, type FileSourceName, type PickJson, type SourceName } from '../../src/wire.js';
 import type { FerryFile, FerrySource, MessageKey, SelectedFile } from '../../widget/api.js';
-import { en } from '../../widget/i18n.js';
+import { en } from '../../widget/locales/en.js';
 
 /** True when each type is assignable to the other; anything else is `false`, and `true` does not fit. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
