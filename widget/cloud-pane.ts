@@ -6,7 +6,7 @@ import type { AccountSourceName, ListItem } from '../src/wire.js';
 import { RequestError, connectUrl, listFolder } from './client.js';
 import { clear, h, icon, rovingKeys } from './dom.js';
 import { isAccountError, sentenceFor } from './errors.js';
-import { showName } from './names.js';
+import { nameView } from './names.js';
 import type { PaneContext } from './pane-context.js';
 import { accepts, typeOf } from './restrictions.js';
 
@@ -173,7 +173,7 @@ export class CloudPane {
       'button',
       { class: 'row', type: 'button', 'data-row': '', onClick: () => this.openFolder(item) },
       h('span', { class: 'folder-icon' }, icon('folder')),
-      itemName(item.name),
+      ...itemName(item.name),
       icon('chevron', 16),
     );
   }
@@ -205,7 +205,7 @@ export class CloudPane {
       { class: allowed ? 'row' : 'row off' },
       box,
       icon(type.startsWith('image/') ? 'image' : 'file'),
-      itemName(item.name),
+      ...itemName(item.name),
       h('span', { class: 'meta', text: meta }),
     );
   }
@@ -373,8 +373,7 @@ export class CloudPane {
 }
 
 /** A row's name, cut in the middle when the row is too narrow (./names.ts). */
-function itemName(name: string): HTMLElement {
-  const el = h('span', { class: 'name' });
-  showName(el, name);
-  return el;
+function itemName(name: string): HTMLElement[] {
+  const { full, cut } = nameView(name);
+  return [full, cut];
 }

@@ -1,6 +1,7 @@
 // The My Device pane: a drop zone with a Browse button over a hidden file input, and the rules
 // (count, size, types) said up front. Files dropped, browsed or pasted become proposals here.
 import { h, icon } from './dom.js';
+import type { Translator } from './i18n.js';
 import type { PaneContext, Proposal } from './pane-context.js';
 import { acceptAttribute, typeOf } from './restrictions.js';
 
@@ -21,6 +22,17 @@ function rulesText({ t, rules }: PaneContext): string {
   if (rules.maxSize !== undefined) parts.push(t.t('rule_max_size', { max: t.bytes(rules.maxSize) }));
   if (rules.accept.length) parts.push(t.t('rule_accept', { accept: rules.accept.join(', ') }));
   return parts.join(' · ');
+}
+
+/**
+ * Says whether files are chosen: the narrow layout then folds the drop zone into a bar
+ * (styles.ts), and the zone's button, wherever it is, reads "Add more files".
+ */
+export function markHasFiles(dialog: HTMLElement, has: boolean, t: Translator): void {
+  dialog.classList.toggle('has-files', has);
+  const browse = dialog.querySelector<HTMLElement>('[data-browse]');
+  const label = t.t(has ? 'add_more' : 'browse');
+  if (browse && browse.textContent !== label) browse.textContent = label;
 }
 
 export function devicePane(ctx: PaneContext): HTMLElement {
@@ -45,13 +57,7 @@ export function devicePane(ctx: PaneContext): HTMLElement {
     // Touch-only devices cannot drop or paste: styles.ts shows them the touch title instead.
     h('p', { class: 'touch-title', text: t.t('drop_title_touch') }),
     h('p', { class: 'drop-hint', text: t.t('drop_hint') }),
-    // Two labels, one shown: "Browse files" in the full zone, "Add more files" in the compact bar.
-    h(
-      'button',
-      { class: 'btn primary', type: 'button', 'data-browse': '', onClick: () => input.click() },
-      h('span', { class: 'browse-label', text: t.t('browse') }),
-      h('span', { class: 'more-label', text: t.t('add_more') }),
-    ),
+    h('button', { class: 'btn primary', type: 'button', 'data-browse': '', onClick: () => input.click() }, t.t('browse')),
     rulesLine ? h('p', { class: 'rules', text: rulesLine }) : null,
     input,
   );

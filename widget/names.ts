@@ -1,8 +1,10 @@
 // Long file names are cut in the middle, not at the end: what tells two photos or two scans
 // apart is usually at the end ("… (3).pdf", "…_0412.jpg"), and the extension says what the file
-// is. The name is drawn as two spans, a start that CSS shortens with an ellipsis as the row
-// narrows and an end that is never shortened, so the cut follows the real width (no measuring
-// of text in script) and the element's text is still the whole name for screen readers.
+// is. The name is drawn twice: once whole, as plain text for screen readers (visually hidden),
+// and once for the eye (hidden from assistive technology) as two spans, a start that CSS
+// shortens with an ellipsis as the row narrows and an end that is never shortened. So the cut
+// follows the real width with no measuring of text in script, and accessible names stay whole
+// (two spans as flex items would be read as two words).
 import { h } from './dom.js';
 
 /** Characters of the name kept before its extension in the part that is never cut. */
@@ -21,9 +23,24 @@ export function splitName(name: string): [start: string, end: string] {
   return [chars.slice(0, cut).join(''), chars.slice(cut).join('')];
 }
 
-/** Fills `el` with the two parts of `name` (and names it in full in its tooltip). */
-export function showName(el: HTMLElement, name: string): void {
+export interface NameView {
+  /** The whole name, for screen readers and the element's text. */
+  full: HTMLElement;
+  /** What is seen: the start and the end, cut in the middle when the row is narrow. */
+  cut: HTMLElement;
+}
+
+/** A name's two elements, to append side by side. */
+export function nameView(name: string): NameView {
+  const view = { full: h('span', { class: 'name sr-only' }), cut: h('span', { class: 'name-cut', 'aria-hidden': 'true' }) };
+  showName(view, name);
+  return view;
+}
+
+/** Shows `name` in a NameView (and whole in its tooltip). */
+export function showName(view: NameView, name: string): void {
   const [start, end] = splitName(name);
-  el.replaceChildren(h('span', { class: 'start', text: start }), h('span', { class: 'end', text: end }));
-  el.title = name;
+  view.full.textContent = name;
+  view.cut.replaceChildren(h('span', { class: 'start', text: start }), h('span', { class: 'end', text: end }));
+  view.cut.title = name;
 }

@@ -8,7 +8,7 @@
 import type { FerrySource, Picker, PickerOptions, SelectedFile } from './api.js';
 import { RequestError, createPick, listSources, type Endpoint, type SourceInfo } from './client.js';
 import { CloudPane } from './cloud-pane.js';
-import { addDeviceFiles, devicePane } from './device-pane.js';
+import { addDeviceFiles, devicePane, markHasFiles } from './device-pane.js';
 import { createHost, holdPage, modalKeys } from './dialog.js';
 import { clear } from './dom.js';
 import { sentenceFor, userError } from './errors.js';
@@ -239,7 +239,10 @@ class FerryPicker {
     // The narrow layout gives the list the room only while the device pane shows (styles.ts).
     this.ui!.dialog.dataset.source = this.current;
     pane.setAttribute('aria-labelledby', `ferry-tab-${this.current}`);
-    if (this.current === 'local') pane.append(devicePane(this.ctx));
+    if (this.current === 'local') {
+      pane.append(devicePane(this.ctx));
+      markHasFiles(this.ui!.dialog, this.queue.items.length > 0, this.t);
+    }
     else if (this.current === 'url') pane.append(linkPane(this.ctx));
     else {
       let cloud = this.cloud.get(this.current);

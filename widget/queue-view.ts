@@ -4,14 +4,15 @@
 // on every progress event, and focus on a button that goes away moves to the next sensible one.
 import { clear, h, icon } from './dom.js';
 import type { Translator } from './i18n.js';
-import { showName } from './names.js';
+import { markHasFiles } from './device-pane.js';
+import { nameView, showName, type NameView } from './names.js';
 import type { Shell } from './shell.js';
 import { selectedTab } from './source-tabs.js';
 import { isSettled, type QueueItem, type Status, type UploadQueue } from './upload-queue.js';
 
 interface RowView {
   li: HTMLLIElement;
-  name: HTMLElement;
+  name: NameView;
   sub: HTMLElement;
   status: HTMLElement;
   bar: HTMLElement;
@@ -76,7 +77,7 @@ export class QueueView {
     const { shell, queue } = this.d;
     shell.queueWrap.hidden = queue.items.length === 0;
     // Narrow pickers fold the drop zone into an "add more" bar once there is a list (styles.ts).
-    shell.dialog.classList.toggle('has-files', queue.items.length > 0);
+    markHasFiles(shell.dialog, queue.items.length > 0, this.d.t);
     for (const e of queue.items) {
       if (!this.rows.has(e)) {
         const row = this.rowView(e);
@@ -97,13 +98,13 @@ export class QueueView {
     } else {
       thumb.append(icon(e.selected.type.startsWith('image/') ? 'image' : e.selected.source === 'url' ? 'url' : 'file'));
     }
-    const name = h('div', { class: 'name' });
+    const name = nameView(e.selected.filename);
     const status = h('span', { class: 'status' });
     const sub = h('div', { class: 'sub' });
     const fill = h('div', { class: 'fill' });
     const bar = h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100 }, fill);
     const actions = h('div', { class: 'actions' });
-    const li = h('li', { class: 'item', 'data-entry': e.id }, thumb, h('div', { class: 'info' }, name, sub, bar), actions);
+    const li = h('li', { class: 'item', 'data-entry': e.id }, thumb, h('div', { class: 'info' }, name.full, name.cut, sub, bar), actions);
     return { li, name, sub, status, bar, fill, actions };
   }
 
@@ -114,7 +115,7 @@ export class QueueView {
     const { t } = this.d;
     const s = e.selected;
     v.li.dataset.status = e.status;
-    if (v.name.textContent !== s.filename) {
+    if (v.name.full.textContent !== s.filename) {
       showName(v.name, s.filename);
       v.bar.setAttribute('aria-label', s.filename);
     }

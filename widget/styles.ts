@@ -76,7 +76,7 @@ p { margin: 0; }
 .drop.over { border-color: var(--accent); background: var(--accent-soft); color: var(--accent); }
 .drop .big { color: var(--accent); }
 .drop-title, .touch-title { font-size: 17px; font-weight: 600; color: var(--fg); }
-.touch-title, .more-label { display: none; }
+.touch-title { display: none; }
 .rules { margin-top: 6px; font-size: 12.5px; }
 
 .field { display: flex; flex-direction: column; gap: 8px; max-width: 560px; }
@@ -100,11 +100,11 @@ p { margin: 0; }
 .rows li:last-child { border-bottom: 0; }
 .row { display: flex; align-items: center; gap: 10px; width: 100%; min-height: 40px; padding: 6px 12px; border: 0; background: none; text-align: left; cursor: pointer; }
 .row:hover { background: var(--soft); }
-.name { display: flex; min-width: 0; }
-.name > span { white-space: pre; overflow: hidden; }
-.name > .start { flex: 0 1 auto; min-width: 0; text-overflow: ellipsis; }
-.name > .end { flex: none; }
-.row .name { flex: 1; }
+.name-cut { display: flex; min-width: 0; }
+.name-cut > span { white-space: pre; overflow: hidden; }
+.name-cut > .start { flex: 0 1 auto; min-width: 0; text-overflow: ellipsis; }
+.name-cut > .end { flex: none; }
+.row .name-cut { flex: 1; }
 .row .meta { color: var(--muted); font-size: 12.5px; white-space: nowrap; }
 .rows .row input { width: 16px; height: 16px; margin: 0; accent-color: var(--accent); flex: none; }
 .row.off { cursor: not-allowed; color: var(--muted); }
@@ -122,7 +122,7 @@ p { margin: 0; }
 .item:last-child { border-bottom: 0; }
 .thumb { width: 36px; height: 36px; border-radius: 8px; background: var(--soft); display: grid; place-items: center; overflow: hidden; color: var(--muted); }
 .thumb img { width: 100%; height: 100%; object-fit: cover; display: block; }
-.item .name { font-weight: 550; }
+.item .name-cut { font-weight: 550; }
 .item .sub { display: flex; gap: 6px; color: var(--muted); font-size: 12.5px; min-width: 0; }
 .item .sub > span { flex: none; white-space: nowrap; }
 .item .sub > .status { flex: 0 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
@@ -159,8 +159,6 @@ p { margin: 0; }
   .has-files[data-source="local"] .queue-wrap { flex: 1 1 auto; max-height: none; margin-top: 12px; }
   .has-files .drop { flex: none; flex-direction: row; justify-content: flex-start; gap: 12px; padding: 8px 10px; border-width: 1.5px; border-radius: 10px; text-align: left; }
   .has-files .drop > .big, .has-files .drop-title, .has-files .touch-title, .has-files .drop-hint { display: none; }
-  .has-files .drop .browse-label { display: none; }
-  .has-files .drop .more-label { display: inline; }
   .has-files .rules { margin: 0; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 }
 @media (max-width: 599.98px) {
@@ -173,8 +171,8 @@ p { margin: 0; }
 }
 @media (hover: none) and (pointer: coarse) {
   .drop-title, .drop-hint { display: none; }
+  /* The compact bar's rule (in the container query above) outranks this one: no title there. */
   .touch-title { display: block; }
-  .has-files .touch-title { display: none; }
 }
 @media (prefers-reduced-motion: reduce) {
   *, *::before, *::after { animation: none !important; transition: none !important; }

@@ -296,15 +296,21 @@ export async function openPicker(page: Page, options: Record<string, unknown> = 
 
 export const picker = (page: Page) => page.locator('[data-ferry-picker]');
 
-/** The element with focus, through shadow roots: its tag, text, aria-label and whether it is inside the picker. */
+/**
+ * The element with focus, through shadow roots: its tag, its text as assistive technology gets
+ * it (aria-hidden parts left out, such as the visual copy of a name cut in the middle), its
+ * aria-label and whether it is inside the picker.
+ */
 export function focused(page: Page): Promise<{ tag: string; text: string; label: string | null; inPicker: boolean; id: string }> {
   return page.evaluate(() => {
     let el: Element | null = document.activeElement;
     while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
     const hostEl = document.querySelector('[data-ferry-picker]');
+    const spoken = (n: Node): string =>
+      n.nodeType === Node.TEXT_NODE ? (n.textContent ?? '') : (n as Element).getAttribute?.('aria-hidden') === 'true' ? '' : Array.from(n.childNodes, spoken).join('');
     return {
       tag: el?.tagName.toLowerCase() ?? '',
-      text: (el?.textContent ?? '').trim(),
+      text: el ? spoken(el).trim() : '',
       label: el?.getAttribute('aria-label') ?? null,
       id: el?.id ?? '',
       inPicker: !!hostEl && (el === hostEl || hostEl.shadowRoot!.contains(el)),

@@ -102,11 +102,15 @@ describe('the picker on a phone (390×844)', () => {
     const page = await pickerPage({ viewport: PHONE });
     const files = someFiles();
     await picker(page).locator('input[type=file]').setInputFiles(files);
+    // What screen readers read, and the tooltip: the whole name.
     const name = picker(page).locator('.item .name').first();
-    await name.waitFor();
-    expect(await name.getAttribute('title')).toBe(files[0]!.name);
+    await name.waitFor({ state: 'attached' });
     expect(await name.textContent()).toBe(files[0]!.name);
-    const parts = await name.evaluate((el) => {
+    const cut = picker(page).locator('.item .name-cut').first();
+    expect(await cut.getAttribute('title')).toBe(files[0]!.name);
+    expect(await cut.getAttribute('aria-hidden')).toBe('true');
+    // What is seen: the start shortened with an ellipsis, the end whole and inside the row.
+    const parts = await cut.evaluate((el) => {
       const [start, end] = Array.from(el.children) as HTMLElement[];
       const box = el.getBoundingClientRect();
       const endBox = end!.getBoundingClientRect();
