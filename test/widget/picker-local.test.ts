@@ -81,6 +81,19 @@ describe('the picker with local files', () => {
       expect(await download(f.url)).toEqual(f.filename === 'archive.bin' ? big : image);
     }
     expect(done.filesUploaded.find((f: { filename: string }) => f.filename === 'holiday.png').type).toBe('image/png');
+    // Both URLs reach the app, in onUploadDone and onFileUploadFinished alike: the image may be
+    // shown (inlineUrl), the binary only downloaded (no inlineUrl).
+    const finished = all.filter((e) => e.name === 'finished').map((e) => e.args[0]);
+    for (const f of [...done.filesUploaded, ...finished]) {
+      if (f.filename === 'holiday.png') {
+        expect(f.inlineUrl).toBe(`${f.url}&inline=1`);
+        const shown = await fetch(f.inlineUrl);
+        expect(shown.headers.get('content-disposition')).toMatch(/^inline;/);
+        expect(Buffer.from(await shown.arrayBuffer())).toEqual(image);
+      } else {
+        expect(f.inlineUrl).toBeUndefined();
+      }
+    }
     await shot(page, '04-done');
     await picker(page).getByRole('button', { name: 'Done' }).click();
     await expect.poll(() => picker(page).count()).toBe(0);
