@@ -1,7 +1,8 @@
 // Who is calling /v1/*: the app named by its public key (?key= or X-Ferry-Key), or the
-// deployment's default app when none is named, checked against the page's Origin, answered for CORS (preflights here, the allow headers on the way out), and
-// counted against its request rate. It leaves the request's scope (the app, its tenant, its
-// limits) in the context, where every route reads it.
+// deployment's default app when none is named, checked against the page's Origin, answered for
+// CORS (preflights here, the allow headers on the way out), and counted against its request rate.
+// It leaves the request's scope (the app, its tenant, its limits) in the context, where every
+// route reads it.
 import type { MiddlewareHandler } from 'hono';
 import { originAllowed, type App, type AppRegistry } from '../apps.js';
 import type { AppConfig, AppEnv, RequestScope } from '../context.js';

@@ -1,7 +1,8 @@
 // Stored files over HTTP: upload (multipart, raw POST, PUT), download with ranges, meta and
 // delete. Parsing, policies and headers live here; the storage rules live in files.ts.
-// Every route needs the calling app's key: files live under their app's prefix and carry its
-// name in their sealed metadata, so another app's key never finds them.
+// Every route needs the calling app (its key, or the deployment's default app): files live under
+// their app's prefix and carry its name in their sealed metadata, so another app's key never
+// finds them. A multipart/form-data PUT is read like a form POST; `?inline=1` is http/inline.ts.
 import { Hono, type Context } from 'hono';
 import type { App, PolicyCall } from '../apps.js';
 import type { AppEnv, RouteDeps } from '../context.js';
