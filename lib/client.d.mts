@@ -13,6 +13,8 @@ export interface UploadedFileJson {
   handle: string;
   /** Absolute URL of the bytes; a bearer capability, treat it like a password. */
   url: string;
+  /** The same bytes shown in the browser (`&inline=1`): only for images, audio, video, PDF and plain text. */
+  inlineUrl?: string;
   filename: string;
   size: number;
   type: string;

@@ -3,7 +3,7 @@
 // files), the exact origins its pages are served from, and its own limits. Every file is
 // stored under its app's prefix and sealed with its app's name, so one app's key, policy or
 // secret can never reach another app's files.
-import { ConfigError, MAX_TTL_SECONDS } from './config.js';
+import { ConfigError, EMBEDDED_APP_NAME, MAX_TTL_SECONDS } from './config.js';
 import { SOURCE_NAMES } from './sources/types.js';
 
 export type PolicyCall = 'store' | 'read' | 'remove' | 'pick';
@@ -130,7 +130,7 @@ function parseApp(entry: unknown, i: number): App {
 
 /** The embedded default when FERRY_APPS is unset: one app for local development. */
 export function devApp(secret: string): App {
-  return { name: 'dev', key: 'dev', secret, origins: [], localhostOrigins: true, requireSignature: [] };
+  return { name: EMBEDDED_APP_NAME, key: 'dev', secret, origins: [], localhostOrigins: true, requireSignature: [] };
 }
 
 const LOCALHOST = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
@@ -139,12 +139,24 @@ export function originAllowed(app: App, origin: string): boolean {
   return app.origins.includes(origin) || (app.localhostOrigins === true && LOCALHOST.test(origin));
 }
 
-/** Looks apps up by key (public) and by secret (constant-time). */
+/** Looks apps up by key (public) and by secret (constant-time), and names the default app. */
 export class AppRegistry {
   private readonly byKey = new Map<string, App>();
   private lookupKey: Promise<CryptoKey> | undefined;
-  constructor(readonly apps: readonly App[]) {
+  /** The app that serves requests naming none (FERRY_DEFAULT_APP), if the deployment has one. */
+  readonly defaultApp: App | undefined;
+  constructor(
+    readonly apps: readonly App[],
+    defaultName?: string,
+  ) {
     for (const app of apps) this.byKey.set(app.key, app);
+    if (defaultName !== undefined) {
+      this.defaultApp = apps.find((a) => a.name === defaultName);
+      if (!this.defaultApp) {
+        const names = apps.map((a) => JSON.stringify(a.name)).join(', ');
+        throw new ConfigError('FERRY_DEFAULT_APP', `names no app: ${JSON.stringify(defaultName)} (the apps are ${names})`);
+      }
+    }
   }
   byPublicKey(key: string): App | undefined {
     return this.byKey.get(key);

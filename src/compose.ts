@@ -69,7 +69,7 @@ export function composeFerry(config: FerryConfig, env: Env, platform: Platform):
     keyring,
     crypto: platform.crypto,
     now,
-    apps: new AppRegistry(apps),
+    apps: new AppRegistry(apps, config.defaultApp),
     sources: buildSources(env, platform.connector, { now, allowlist: config.urlAllowlist }),
     limits: platform.limits,
     requestLog: platform.requestLog,

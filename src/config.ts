@@ -3,6 +3,8 @@
 // A bad value stops start-up with a ConfigError naming the variable.
 
 export const MAX_TTL_SECONDS = 86_400;
+/** The name of the one app Ferry runs when FERRY_APPS is unset (Node's embedded mode). */
+export const EMBEDDED_APP_NAME = 'dev';
 
 export class ConfigError extends Error {
   constructor(
@@ -39,6 +41,11 @@ export interface FerryConfig {
   urlAllowlist: string[];
   /** Raw FERRY_APPS (inline JSON or @file); parsed by apps.ts in the adapter. */
   apps?: string;
+  /**
+   * The app that serves requests naming none (FERRY_DEFAULT_APP): without FERRY_APPS the embedded
+   * `dev` app, so `curl -T` works with nothing set; with FERRY_APPS none unless named.
+   */
+  defaultApp?: string;
   /** Per-app defaults for the in-memory limits (Node). */
   rateLimitPerMinute: number;
   maxConcurrentUploads: number;
@@ -91,6 +98,18 @@ function absoluteUrl(env: Env, name: string): string | undefined {
   }
   if (url.search || url.hash) throw new ConfigError(name, 'must not have a query or fragment');
   return url.href.replace(/\/+$/, '');
+}
+
+/** FERRY_DEFAULT_APP; checked against the apps once they are read (AppRegistry). */
+function defaultAppName(env: Env): string | undefined {
+  const named = nonEmpty(env, 'FERRY_DEFAULT_APP');
+  if (nonEmpty(env, 'FERRY_APPS')) return named;
+  // Without FERRY_APPS the one app is the embedded one: refuse another name before anything
+  // (a key file) is written.
+  if (named !== undefined && named !== EMBEDDED_APP_NAME) {
+    throw new ConfigError('FERRY_DEFAULT_APP', `names no app: ${JSON.stringify(named)} (without FERRY_APPS the only app is "${EMBEDDED_APP_NAME}")`);
+  }
+  return EMBEDDED_APP_NAME;
 }
 
 export function readConfig(env: Env, defaults: ConfigDefaults = NODE_DEFAULTS): FerryConfig {
@@ -148,6 +167,7 @@ export function readConfig(env: Env, defaults: ConfigDefaults = NODE_DEFAULTS): 
     maxFileBytes: integer(env, 'FERRY_MAX_FILE_BYTES', defaults.maxFileBytes, 1, Number.MAX_SAFE_INTEGER),
     urlAllowlist,
     apps: nonEmpty(env, 'FERRY_APPS'),
+    defaultApp: defaultAppName(env),
     rateLimitPerMinute: integer(env, 'FERRY_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     maxConcurrentUploads: integer(env, 'FERRY_MAX_CONCURRENT_UPLOADS', 16, 1, 10_000),
   };

@@ -48,8 +48,13 @@ export interface SourceJson {
 /** A stored file as POST /v1/files and GET /v1/files/:handle/meta answer it. */
 export interface FileJson {
   handle: string;
-  /** Absolute URL of the bytes, carrying the app's public key. */
+  /** Absolute URL of the bytes, carrying the app's public key; always downloads (attachment). */
   url: string;
+  /**
+   * The same bytes shown in the browser (`url` + `&inline=1`): present only for the types Ferry
+   * shows inline (raster images, audio, video, PDF, plain text); never for picks.
+   */
+  inlineUrl?: string;
   filename: string;
   /** Bytes; null when a link's server does not say (picks only). */
   size: number | null;

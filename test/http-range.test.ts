@@ -59,8 +59,11 @@ describe('parseRange', () => {
     ['bytes=-0', SIZE],
     ['bytes=9-2', SIZE],
     ['bytes=1-0', SIZE],
-    ['bytes=0-1,3-4', SIZE],
-    ['bytes=0-1, 3-4', SIZE],
+    ['bytes=1000-,2000-3000', SIZE], // several ranges, none in the file
+    ['bytes=-0, 5000-', SIZE],
+    ['bytes=0-1,a-b', SIZE], // several ranges, one malformed
+    ['bytes=0-1,,3-4', SIZE],
+    ['bytes=0-1,3-4', 0],
     ['bytes=', SIZE],
     ['bytes=-', SIZE],
     ['bytes=--1', SIZE],
@@ -79,6 +82,12 @@ describe('parseRange', () => {
     expect(e.status).toBe(416);
     expect(e.headers).toEqual({ 'content-range': `bytes */${size}` });
     expect(e.message.length).toBeGreaterThan(0);
+  });
+
+  it('answers several ranges with the whole file (undefined: a 200) when any of them is satisfiable', () => {
+    for (const header of ['bytes=0-1,3-4', 'bytes=0-1, 3-4', 'bytes=0-0,-1', 'bytes=5000-6000, 10-20', 'bytes=0-,0-', 'bytes=-5,1-2,999-']) {
+      expect(parseRange(header, SIZE), header).toBeUndefined();
+    }
   });
 
   it('accepts 15-digit positions, the longest it reads', () => {

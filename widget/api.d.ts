@@ -9,8 +9,13 @@ export type FerrySource = 'local' | 'url' | 'dropbox' | 'google-drive' | 'onedri
 /** A file Ferry holds (local uploads) or a pick it will stream (links, cloud files). */
 export interface FerryFile {
   handle: string;
-  /** Absolute URL to fetch the bytes from; treat it like a password. */
+  /** Absolute URL to fetch the bytes from (always a download); treat it like a password. */
   url: string;
+  /**
+   * The same file shown in the browser (an `<img>`, `<video>`, `<audio>` or a PDF/text tab), for
+   * stored images, audio, video, PDF and plain text only; absent for other types and for picks.
+   */
+  inlineUrl?: string;
   filename: string;
   /** Bytes; null when a link's server does not say. */
   size: number | null;

@@ -32,6 +32,8 @@ export interface SessionJson {
 export interface UploadedFileJson {
   handle: string;
   url: string;
+  /** Present for the types Ferry shows inline (images, audio, video, PDF, plain text). */
+  inlineUrl?: string;
   filename: string;
   size: number;
   type: string;

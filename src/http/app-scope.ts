@@ -1,7 +1,8 @@
-// Who is calling /v1/*: the app named by its public key (?key= or X-Ferry-Key), checked against
-// the page's Origin, answered for CORS (preflights here, the allow headers on the way out), and
-// counted against its request rate. It leaves the request's scope (the app, its tenant, its
-// limits) in the context, where every route reads it.
+// Who is calling /v1/*: the app named by its public key (?key= or X-Ferry-Key), or the
+// deployment's default app when none is named, checked against the page's Origin, answered for
+// CORS (preflights here, the allow headers on the way out), and counted against its request rate.
+// It leaves the request's scope (the app, its tenant, its limits) in the context, where every
+// route reads it.
 import type { MiddlewareHandler } from 'hono';
 import { originAllowed, type App, type AppRegistry } from '../apps.js';
 import type { AppConfig, AppEnv, RequestScope } from '../context.js';
@@ -25,11 +26,14 @@ export function appScope({ apps, config, limits, now }: AppScopeOptions): Middle
   return async (c, next) => {
     const origin = c.req.header('origin');
     const key = c.req.query('key') ?? c.req.header('x-ferry-key');
-    const found = key === undefined ? undefined : apps.byPublicKey(key);
+    const named = key === undefined ? undefined : apps.byPublicKey(key);
     if (origin) c.header('vary', 'Origin', { append: true });
 
     if (c.req.method === 'OPTIONS' && origin && c.req.header('access-control-request-method')) {
-      const allowed = found ? originAllowed(found, origin) : key === undefined && apps.anyAllows(origin);
+      // A preflight cannot show its key when the key travels in a header, and a mistyped key must
+      // still reach the request that reads `unknown_key`: so an origin of any app may go on to the
+      // real check, and only a known key narrows the answer to that app's origins.
+      const allowed = named ? originAllowed(named, origin) : apps.anyAllows(origin);
       if (!allowed) throw new FerryError('origin_not_allowed', 'This origin is not allowed for this app.');
       return new Response(null, {
         status: 204,
@@ -53,10 +57,14 @@ export function appScope({ apps, config, limits, now }: AppScopeOptions): Middle
       }
       return res;
     };
-    if (key !== undefined && !found) return refuse(new FerryError('unknown_key', 'No app has this key.'));
-    if (origin && found && !originAllowed(found, origin)) {
+    if (key !== undefined && !named) return refuse(new FerryError('unknown_key', 'No app has this key.'));
+    if (origin && named && !originAllowed(named, origin)) {
       return refuse(new FerryError('origin_not_allowed', `The origin ${origin} is not allowed for this app.`));
     }
+    // A request naming no app is the default app's (FERRY_DEFAULT_APP), under its rules: a page
+    // on an origin that app does not allow is not its caller, and stays without an app.
+    const fallback = apps.defaultApp;
+    const found = named ?? (key === undefined && fallback && (!origin || originAllowed(fallback, origin)) ? fallback : undefined);
     c.set('scope', scopeFor(found, config));
     if (found && limits) {
       limits.takeRequest(found.name, found.rateLimitPerMinute ?? config.rateLimitPerMinute, now().getTime());

@@ -8,6 +8,14 @@ export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 /** Downloads (stored files and picks): a file opened in the browser runs sandboxed, with nothing. */
 export const DOWNLOAD_CSP = "default-src 'none'; sandbox";
 
+/**
+ * Files shown inline (`?inline=1`, allowlisted types only): still sandboxed and script-less.
+ * `allow-same-origin` because Chromium's media page otherwise re-requests the file from an opaque
+ * origin under CORS and fails; with no `allow-scripts` that origin gives the file nothing to use.
+ * The image, media and PDF viewers may load the file itself and style their own page; nothing else.
+ */
+export const INLINE_CSP = "sandbox allow-same-origin; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'";
+
 /** The OAuth callback page: its one inline script, nothing else. */
 export function callbackPageCsp(nonce: string): string {
   return `default-src 'none'; script-src 'nonce-${nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`;

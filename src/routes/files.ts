@@ -1,16 +1,18 @@
 // Stored files over HTTP: upload (multipart, raw POST, PUT), download with ranges, meta and
 // delete. Parsing, policies and headers live here; the storage rules live in files.ts.
-// Every route needs the calling app's key: files live under their app's prefix and carry its
-// name in their sealed metadata, so another app's key never finds them.
+// Every route needs the calling app (its key, or the deployment's default app): files live under
+// their app's prefix and carry its name in their sealed metadata, so another app's key never
+// finds them. A multipart/form-data PUT is read like a form POST; `?inline=1` is http/inline.ts.
 import { Hono, type Context } from 'hono';
 import type { App, PolicyCall } from '../apps.js';
 import type { AppEnv, RouteDeps } from '../context.js';
 import { FerryError } from '../errors.js';
 import { checkFilename, contentDisposition, mediaType } from '../file-names.js';
 import { deleteFile, openFile, readFile, storeFile, type OpenedFile, type StoredFile } from '../files.js';
-import { publicBase } from '../http/base-url.js';
 import { ifNoneMatch } from '../http/conditional.js';
-import { DOWNLOAD_CSP } from '../http/csp.js';
+import { DOWNLOAD_CSP, INLINE_CSP } from '../http/csp.js';
+import { fileJson } from '../http/file-json.js';
+import { showsInline, wantsInline } from '../http/inline.js';
 import { allowOnly } from '../http/method-not-allowed.js';
 import { policyInput } from '../http/policy-input.js';
 import { requireApp } from '../http/require-app.js';
@@ -62,8 +64,17 @@ export function fileRoutes(deps: RouteDeps): Hono<Env> {
 
   app.put('/v1/files/:filename', async (c) => {
     const { caller, policy } = await authorize(c, 'store');
-    const filename = checkFilename(strictPathSegment(c.req.url));
     const ttlSeconds = parseTtl(c.req.query('ttl'), c.get('scope').ttlSeconds);
+    const contentType = c.req.header('content-type') ?? '';
+    // A form PUT (Uppy's XHRUpload with method 'PUT' keeps formData: true) is read like a form
+    // POST: the file part is stored under its own name, never the multipart wrapper as the file.
+    if (/^multipart\/form-data\b/i.test(contentType)) {
+      return withUploadSlot(caller, async () => {
+        const stored = await uploadMultipart(c, caller, policy, contentType, ttlSeconds);
+        return respondStored(c, caller, stored, stored.length > 1);
+      });
+    }
+    const filename = checkFilename(strictPathSegment(c.req.url));
     return withUploadSlot(caller, async () => {
       const stored = await uploadRaw(c, caller, policy, filename, ttlSeconds);
       return respondStored(c, caller, [stored], false);
@@ -72,7 +83,7 @@ export function fileRoutes(deps: RouteDeps): Hono<Env> {
 
   app.get('/v1/files/:handle/meta', async (c) => {
     const file = await openFor(c, 'read');
-    return c.json(fileJson(c, requireApp(c), { handle: c.req.param('handle'), id: file.id, ...file.meta }), 200, {
+    return c.json(fileJson(c, config, requireApp(c), { handle: c.req.param('handle')!, ...file.meta }), 200, {
       'cache-control': 'private, no-store',
     });
   });
@@ -92,10 +103,12 @@ export function fileRoutes(deps: RouteDeps): Hono<Env> {
   async function download(c: Context<Env>, file: OpenedFile): Promise<Response> {
     const { size, type, filename } = file.meta;
     const etag = `"${file.id}"`;
+    // ?inline=1 shows only the allowlisted types; any other file stays a sandboxed attachment.
+    const inline = wantsInline(c.req.query('inline')) && showsInline(type);
     const headers: Record<string, string> = {
       'content-type': type,
-      'content-disposition': contentDisposition(filename),
-      'content-security-policy': DOWNLOAD_CSP,
+      'content-disposition': contentDisposition(filename, inline ? 'inline' : 'attachment'),
+      'content-security-policy': inline ? INLINE_CSP : DOWNLOAD_CSP,
       'accept-ranges': 'bytes',
       etag,
       'last-modified': new Date(file.meta.createdAt).toUTCString(),
@@ -215,21 +228,8 @@ export function fileRoutes(deps: RouteDeps): Hono<Env> {
     return config.platformBodyLimit ? Math.min(appMax, config.platformBodyLimit.bytes) : appMax;
   }
 
-  function fileJson(c: Context<Env>, caller: App, f: Omit<StoredFile, 'app'>) {
-    return {
-      handle: f.handle,
-      // The key is public and names the app whose prefix holds the file: the URL works alone.
-      url: `${publicBase(c, config)}/v1/files/${f.handle}?key=${encodeURIComponent(caller.key)}`,
-      filename: f.filename,
-      size: f.size,
-      type: f.type,
-      createdAt: f.createdAt,
-      expiresAt: f.expiresAt,
-    };
-  }
-
   function respondStored(c: Context<Env>, caller: App, stored: StoredFile[], many: boolean): Response {
-    const json = stored.map((f) => fileJson(c, caller, f));
+    const json = stored.map((f) => fileJson(c, config, caller, f));
     if (/^text\/plain\b/i.test(c.req.header('accept') ?? '')) {
       return c.text(json.map((f) => f.url).join('\n') + '\n', 201, { location: json[0]!.url });
     }

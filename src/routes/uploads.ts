@@ -8,8 +8,9 @@ import type { App } from '../apps.js';
 import type { AppEnv, RouteDeps } from '../context.js';
 import { FerryError } from '../errors.js';
 import { checkFilename, mediaType } from '../file-names.js';
-import { isoSeconds, type StoredFile } from '../files.js';
+import { isoSeconds } from '../files.js';
 import { publicBase } from '../http/base-url.js';
+import { fileJson } from '../http/file-json.js';
 import { allowOnly } from '../http/method-not-allowed.js';
 import { policyInput } from '../http/policy-input.js';
 import { requireApp } from '../http/require-app.js';
@@ -84,7 +85,7 @@ export function uploadRoutes(deps: RouteDeps): Hono<Env> {
       {
         upload: session.token,
         handle: file.handle,
-        url: fileUrl(c, caller, file.handle),
+        url: fileJson(c, config, caller, file).url,
         size,
         objectSize: session.objectSize,
         partSize: session.partSize,
@@ -157,7 +158,7 @@ export function uploadRoutes(deps: RouteDeps): Hono<Env> {
     const record = body.parts === undefined ? undefined : partRecord(body.parts);
     const file = await completeUpload(uploads, c.get('scope').tenant, session, record);
     c.set('bytesIn', 0);
-    const json = fileJson(c, caller, file);
+    const json = fileJson(c, config, caller, file);
     return c.json(json, 201, { location: json.url, 'cache-control': 'no-store' });
   });
 
@@ -172,22 +173,6 @@ export function uploadRoutes(deps: RouteDeps): Hono<Env> {
   allowOnly(app, '/v1/uploads/:upload/parts', ['POST']);
   allowOnly(app, '/v1/uploads/:upload/parts/:n', ['PUT']);
   allowOnly(app, '/v1/uploads/:upload/complete', ['POST']);
-
-  function fileUrl(c: Context<Env>, caller: App, handle: string): string {
-    return `${publicBase(c, config)}/v1/files/${handle}?key=${encodeURIComponent(caller.key)}`;
-  }
-
-  function fileJson(c: Context<Env>, caller: App, f: StoredFile) {
-    return {
-      handle: f.handle,
-      url: fileUrl(c, caller, f.handle),
-      filename: f.filename,
-      size: f.size,
-      type: f.type,
-      createdAt: f.createdAt,
-      expiresAt: f.expiresAt,
-    };
-  }
 
   return app;
 }

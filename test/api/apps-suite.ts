@@ -116,6 +116,40 @@ export function describeAppsApi(name: string, makeTarget: TargetFactory) {
       expect(get.headers.get('access-control-allow-origin')).toBe('http://app.test');
     });
 
+    it('lets a page on a known origin read unknown_key for a mistyped key; strangers still get no CORS', async () => {
+      // The preflight of a request whose key is wrong passes for an origin some app registered, so
+      // the browser sends the request and the page reads the real error instead of a status 0.
+      for (const [origin, app] of [['http://app.test', 'test'], ['http://other.test', 'other']]) {
+        const pre = await fetch(`${t.url}/v1/files?key=tset-key`, {
+          method: 'OPTIONS',
+          headers: { origin: origin!, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+        });
+        expect(pre.status, app).toBe(204);
+        expect(pre.headers.get('access-control-allow-origin'), app).toBe(origin);
+        expect(pre.headers.get('access-control-allow-methods')).toMatch(/POST/);
+        const before = (await t.residue()).length;
+        const res = await fetch(`${t.url}/v1/files?key=tset-key&filename=a.txt`, { method: 'POST', body: 'x', headers: { origin: origin! } });
+        expect(res.status, app).toBe(401);
+        expect(res.headers.get('access-control-allow-origin'), app).toBe(origin);
+        expect(await code(res)).toBe('unknown_key');
+        expect((await t.residue()).length).toBe(before);
+        // The same for a download with the key in a header.
+        const get = await fetch(`${t.url}/v1/files/${'A'.repeat(43)}`, { headers: { origin: origin!, 'x-ferry-key': 'tset-key' } });
+        expect(get.status).toBe(401);
+        expect(get.headers.get('access-control-allow-origin')).toBe(origin);
+        expect(await code(get)).toBe('unknown_key');
+      }
+      for (const origin of ['http://evil.test', 'https://app.test', 'http://app.test:8080', 'null']) {
+        const pre = await fetch(`${t.url}/v1/files?key=tset-key`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+        expect(pre.status, origin).toBe(403);
+        expect(pre.headers.get('access-control-allow-origin'), origin).toBeNull();
+        expect(pre.headers.get('access-control-allow-methods'), origin).toBeNull();
+        const res = await fetch(`${t.url}/v1/files?key=tset-key&filename=a.txt`, { method: 'POST', body: 'x', headers: { origin } });
+        expect(res.status).toBe(401);
+        expect(res.headers.get('access-control-allow-origin'), origin).toBeNull();
+      }
+    });
+
     it('sets the security headers on API responses', async () => {
       const res = await fetch(`${t.url}/v1/files?key=${TEST_APP.key}&filename=a.txt`, { method: 'POST', body: 'x' });
       expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
@@ -134,6 +168,56 @@ export function describeAppsApi(name: string, makeTarget: TargetFactory) {
       expect(page.headers.get('content-disposition')).toMatch(/^attachment;/);
       expect(page.headers.get('content-security-policy')).toMatch(/sandbox/);
       await page.arrayBuffer();
+    });
+
+    describe('a default app (FERRY_DEFAULT_APP) for requests naming none', () => {
+      let d: Target;
+      beforeAll(async () => {
+        d = await makeTarget({
+          FERRY_APPS: JSON.stringify([{ ...TEST_APP, maxFileBytes: 1000 }, OTHER_APP, SIGNED_APP]),
+          FERRY_DEFAULT_APP: TEST_APP.name,
+        });
+      });
+      afterAll(async () => d?.close());
+
+      it('stores and serves without a key, under that app and its rules', async () => {
+        const bytes = pattern(900, 3);
+        const res = await fetch(`${d.url}/v1/files?filename=a.bin`, { method: 'POST', body: bytes });
+        expect(res.status).toBe(201);
+        const file = (await res.json()) as FileJson;
+        // The URL still names its app, so it works whatever the default becomes.
+        expect(file.url).toBe(`${d.url}/v1/files/${file.handle}?key=${TEST_APP.key}`);
+        expectBytes(await (await fetch(file.url)).arrayBuffer(), bytes);
+        const bare = await fetch(`${d.url}/v1/files/${file.handle}`);
+        expect(bare.status).toBe(200);
+        expectBytes(await bare.arrayBuffer(), bytes);
+        expect((await fetch(`${d.url}/v1/files/${file.handle}/meta`)).status).toBe(200);
+        // Its limits apply: this app takes at most 1000 bytes.
+        const before = (await d.residue()).length;
+        const big = await fetch(`${d.url}/v1/files?filename=a.bin`, { method: 'POST', body: pattern(1001) });
+        expect(big.status).toBe(413);
+        expect(await code(big)).toBe('file_too_large');
+        expect((await d.residue()).length).toBe(before);
+        // Another app's file is not the default app's, even with its handle.
+        const theirs = await upload(d.url, pattern(10), 'b.bin', OTHER_APP.key);
+        expect((await fetch(`${d.url}/v1/files/${theirs.handle}`)).status).toBe(404);
+        // A named key still wins, and a wrong one is still refused.
+        expect((await fetch(`${d.url}/v1/files/${theirs.handle}?key=${OTHER_APP.key}`)).status).toBe(200);
+        expect(await code(await fetch(`${d.url}/v1/files/${file.handle}?key=nope`))).toBe('unknown_key');
+      });
+
+      it('keeps its origin rules: a page it does not allow is not its caller', async () => {
+        const mine = await fetch(`${d.url}/v1/files?filename=a.txt`, { method: 'POST', body: 'x', headers: { origin: 'http://app.test' } });
+        expect(mine.status).toBe(201);
+        expect(mine.headers.get('access-control-allow-origin')).toBe('http://app.test');
+        const before = (await d.residue()).length;
+        for (const origin of ['http://other.test', 'http://evil.test']) {
+          const res = await fetch(`${d.url}/v1/files?filename=a.txt`, { method: 'POST', body: 'x', headers: { origin } });
+          expect(res.status, origin).toBe(401);
+          expect(await code(res), origin).toBe('missing_key');
+        }
+        expect((await d.residue()).length).toBe(before);
+      });
     });
 
     describe('signed policies', () => {

@@ -36,6 +36,7 @@ export function expectBytes(actual: ArrayBuffer | Uint8Array, expected: Uint8Arr
 export interface FileJson {
   handle: string;
   url: string;
+  inlineUrl?: string;
   filename: string;
   size: number;
   type: string;
@@ -127,9 +128,11 @@ export function describeFilesApi(name: string, makeTarget: TargetFactory) {
       const res = await uploadRaw(t.url, bytes, 'filename=report%20final.pdf', { 'content-type': 'application/pdf' });
       expect(res.status).toBe(201);
       const file = (await res.json()) as FileJson;
-      expect(Object.keys(file).sort()).toEqual(['createdAt', 'expiresAt', 'filename', 'handle', 'size', 'type', 'url']);
+      expect(Object.keys(file).sort()).toEqual(['createdAt', 'expiresAt', 'filename', 'handle', 'inlineUrl', 'size', 'type', 'url']);
       expect(file.handle).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(file.url).toBe(`${t.url}/v1/files/${file.handle}?key=${KEY}`);
+      // A PDF may be shown inline: the JSON carries that URL beside the download one.
+      expect(file.inlineUrl).toBe(`${file.url}&inline=1`);
       expect(res.headers.get('location')).toBe(file.url);
       expect(file).toMatchObject({ filename: 'report final.pdf', size: 100_000, type: 'application/pdf' });
       const created = Date.parse(file.createdAt);
@@ -172,6 +175,87 @@ export function describeFilesApi(name: string, makeTarget: TargetFactory) {
       const get = await fetch(text.trim());
       expect(get.headers.get('content-type')).toBe('text/plain');
       expectBytes(await get.arrayBuffer(), bytes);
+    });
+
+    it('stores the file part of a multipart PUT, as Uppy XHRUpload sends it (method PUT, formData true), never the wrapper', async () => {
+      const bytes = pattern(40_000, 9);
+      // @uppy/xhr-upload's createFormDataUpload: every meta field (allowedMetaFields: true, so
+      // relativePath, name and type) as a text field, then the file under fieldName "file".
+      const form = new FormData();
+      form.append('relativePath', 'null');
+      form.append('name', 'holiday.jpg');
+      form.append('type', 'image/jpeg');
+      form.append('file', new Blob([bytes], { type: 'image/jpeg' }), 'holiday.jpg');
+      const res = await fetch(`${t.url}/v1/files/upload?key=${KEY}`, { method: 'PUT', body: form });
+      expect(res.status).toBe(201);
+      const file = (await res.json()) as FileJson;
+      expect(file).toMatchObject({ filename: 'holiday.jpg', size: 40_000, type: 'image/jpeg' });
+      const get = await fetch(file.url);
+      expect(get.headers.get('content-type')).toBe('image/jpeg');
+      expectBytes(await get.arrayBuffer(), bytes);
+      // A form PUT without a file part stores nothing and says why.
+      const before = (await t.residue()).length;
+      const empty = new FormData();
+      empty.append('name', 'x');
+      const none = await fetch(`${t.url}/v1/files/upload?key=${KEY}`, { method: 'PUT', body: empty });
+      expect(none.status).toBe(400);
+      expect(await errorOf(none)).toBe('missing_file');
+      expect((await t.residue()).length).toBe(before);
+      // Any other body is still the raw file, under the name in the path.
+      const raw = await fetch(`${t.url}/v1/files/mail.eml?key=${KEY}`, { method: 'PUT', body: 'Subject: hi', headers: { 'content-type': 'message/rfc822' } });
+      expect(((await raw.json()) as FileJson).filename).toBe('mail.eml');
+    });
+
+    it('shows allowlisted types inline with ?inline=1, and keeps every other type an attachment', async () => {
+      const shown: [string, string][] = [
+        ['p.png', 'image/png'], ['p.jpg', 'image/jpeg'], ['p.gif', 'image/gif'], ['p.webp', 'image/webp'], ['p.avif', 'image/avif'],
+        ['s.mp3', 'audio/mpeg'], ['s.wav', 'audio/wav'], ['v.mp4', 'video/mp4'], ['v.webm', 'video/webm'],
+        ['d.pdf', 'application/pdf'], ['n.txt', 'text/plain'],
+      ];
+      const kept: [string, string][] = [
+        ['i.svg', 'image/svg+xml'], ['h.html', 'text/html'], ['x.xhtml', 'application/xhtml+xml'], ['j.js', 'text/javascript'],
+        ['c.css', 'text/css'], ['a.json', 'application/json'], ['x.xml', 'application/xml'], ['b.bin', 'application/octet-stream'],
+        ['m.md', 'text/markdown'], ['z.zip', 'application/zip'],
+      ];
+      const bytes = pattern(3000, 4);
+      for (const [filename, type] of shown) {
+        const file = (await (await uploadRaw(t.url, bytes, `filename=${filename}`, { 'content-type': type })).json()) as FileJson;
+        expect(file.type).toBe(type);
+        expect(file.inlineUrl, type).toBe(`${file.url}&inline=1`);
+        const get = await fetch(file.inlineUrl!);
+        expect(get.status, type).toBe(200);
+        expect(get.headers.get('content-type')).toBe(type);
+        expect(get.headers.get('content-disposition'), type).toBe(`inline; filename="${filename}"; filename*=UTF-8''${filename}`);
+        expect(get.headers.get('x-content-type-options')).toBe('nosniff');
+        const csp = get.headers.get('content-security-policy')!;
+        expect(csp, type).toMatch(/^sandbox\b/);
+        expect(csp).toMatch(/default-src 'none'/);
+        expect(csp).not.toMatch(/allow-scripts|script-src/);
+        expectBytes(await get.arrayBuffer(), bytes);
+        // Ranges (players seek) and HEAD keep the inline headers; the plain URL still downloads.
+        const part = await fetch(file.inlineUrl!, { headers: { range: 'bytes=10-19' } });
+        expect(part.status).toBe(206);
+        expect(part.headers.get('content-disposition')).toMatch(/^inline;/);
+        expectBytes(await part.arrayBuffer(), bytes.slice(10, 20));
+        const head = await fetch(file.inlineUrl!, { method: 'HEAD' });
+        expect(head.headers.get('content-disposition')).toMatch(/^inline;/);
+        const download = await fetch(file.url, { method: 'HEAD' });
+        expect(download.headers.get('content-disposition'), type).toMatch(/^attachment;/);
+        expect(download.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
+      }
+      for (const [filename, type] of kept) {
+        const file = (await (await uploadRaw(t.url, bytes, `filename=${filename}`, { 'content-type': type })).json()) as FileJson;
+        expect(file.type).toBe(type);
+        expect(file.inlineUrl, type).toBeUndefined();
+        for (const inline of ['1', 'true']) {
+          const get = await fetch(`${file.url}&inline=${inline}`);
+          expect(get.status, type).toBe(200);
+          expect(get.headers.get('content-disposition'), type).toMatch(/^attachment;/);
+          expect(get.headers.get('content-security-policy'), type).toBe("default-src 'none'; sandbox");
+          expect(get.headers.get('x-content-type-options')).toBe('nosniff');
+          await get.arrayBuffer();
+        }
+      }
     });
 
     it('accepts multipart with one file, and with several', async () => {
@@ -219,12 +303,23 @@ export function describeFilesApi(name: string, makeTarget: TargetFactory) {
         expect(res.headers.get('content-length')).toBe(String(end - start + 1));
         expectBytes(await res.arrayBuffer(), bytes.slice(start, end + 1));
       }
-      for (const range of ['bytes=100000-', 'bytes=0-1,5-6', 'bytes=5-2', 'bytes=-0', 'bytes=abc']) {
+      for (const range of ['bytes=100000-', 'bytes=100000-,200000-', 'bytes=5-2', 'bytes=-0', 'bytes=abc', 'bytes=0-1,abc']) {
         const res = await fetch(file.url, { headers: { range } });
         expect(res.status, range).toBe(416);
         expect(res.headers.get('content-range')).toBe('bytes */100000');
         expect(await errorOf(res)).toBe('range_not_satisfiable');
       }
+      // Several ranges, any of them satisfiable: the whole file (download managers and players ask so).
+      for (const range of ['bytes=0-1,5-6', 'bytes=0-0, -1', 'bytes=100000-,10-20']) {
+        const res = await fetch(file.url, { headers: { range } });
+        expect(res.status, range).toBe(200);
+        expect(res.headers.get('content-range'), range).toBeNull();
+        expect(res.headers.get('content-length'), range).toBe('100000');
+        expectBytes(await res.arrayBuffer(), bytes);
+      }
+      const multiHead = await fetch(file.url, { method: 'HEAD', headers: { range: 'bytes=0-1,5-6' } });
+      expect(multiHead.status).toBe(200);
+      expect(multiHead.headers.get('content-length')).toBe('100000');
       // A unit we do not know is ignored, as RFC 9110 allows.
       const other = await fetch(file.url, { headers: { range: 'items=0-1' } });
       expect(other.status).toBe(200);

@@ -2,6 +2,7 @@
 // (network throttled over CDP so progress is visible), drag and drop, paste, restrictions,
 // cancel and retry, a failure turned into a sentence, and the whole flow by keyboard alone.
 // Every upload is checked the way a user would: the bytes downloaded back equal the file.
+import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bytesOf,
@@ -81,6 +82,21 @@ describe('the picker with local files', () => {
       expect(await download(f.url)).toEqual(f.filename === 'archive.bin' ? big : image);
     }
     expect(done.filesUploaded.find((f: { filename: string }) => f.filename === 'holiday.png').type).toBe('image/png');
+    // Both URLs reach the app, in onUploadDone and onFileUploadFinished alike: the image may be
+    // shown (inlineUrl), the binary only downloaded (no inlineUrl).
+    const finished = all.filter((e) => e.name === 'finished').map((e) => e.args[0]);
+    for (const f of [...done.filesUploaded, ...finished]) {
+      if (f.filename === 'holiday.png') {
+        expect(f.inlineUrl).toBe(`${f.url}&inline=1`);
+        // On a connection of its own: after the downloads above, the next request on Node's pooled
+        // connection was reset here (not inline-specific: the plain URL saw the same), see the report.
+        const shown = await getFresh(f.inlineUrl);
+        expect(shown.headers['content-disposition']).toMatch(/^inline;/);
+        expect(shown.body).toEqual(image);
+      } else {
+        expect(f.inlineUrl).toBeUndefined();
+      }
+    }
     await shot(page, '04-done');
     await picker(page).getByRole('button', { name: 'Done' }).click();
     await expect.poll(() => picker(page).count()).toBe(0);
@@ -343,3 +359,15 @@ describe('the picker with local files', () => {
     await page.close();
   });
 });
+
+/** GET over a new connection (no keep-alive pool), with the whole body. */
+function getFresh(url: string): Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
