@@ -146,6 +146,40 @@ describe('abuse limits', () => {
     expect((await fetch(`${ferry.url}/v1/files?key=other-key&filename=a.txt`, { method: 'POST', body: 'x' })).status).toBe(201);
   });
 
+  it('does not let unsigned requests spend what signed ones need, and still limits them', async () => {
+    // A budget of 6 a minute refills one token every 10 s: far slower than this test runs, so
+    // what passes below is the budget's doing, not the refill's.
+    const apps = JSON.parse(TEST_APPS) as { name: string; rateLimitPerMinute?: number }[];
+    apps.find((a) => a.name === SIGNED_APP.name)!.rateLimitPerMinute = 6;
+    const ferry = await start({ FERRY_APPS: JSON.stringify(apps) });
+    const base = `${ferry.url}/v1/files?key=${SIGNED_APP.key}&filename=a.txt`;
+    const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+    // 60 unsigned POSTs, ten times the budget: the first 6 are refused for want of a policy,
+    // the rest are cut by the refused budget.
+    const codes: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      codes.push(...(await Promise.all(Array.from({ length: 10 }, async () => codeOf(await fetch(base, { method: 'POST', body: 'x' }))))));
+    }
+    expect(codes.filter((c) => c === 'missing_policy')).toHaveLength(6);
+    expect(codes.filter((c) => c === 'rate_limited')).toHaveLength(54);
+    // The app's signed uploads still have their whole budget.
+    const signed = await signPolicy(SIGNED_APP.secret, { call: ['store'] });
+    for (let i = 0; i < 6; i++) {
+      const ok = await fetch(`${base}&policy=${signed.policy}&signature=${signed.signature}`, { method: 'POST', body: 'x' });
+      expect(ok.status).toBe(201);
+      await ok.arrayBuffer();
+    }
+    // A bad signature is a refused request too: 429 from the refused budget, with Retry-After.
+    const bad = await fetch(`${base}&policy=${signed.policy}&signature=AAAA`, { method: 'POST', body: 'x' });
+    expect(bad.status).toBe(429);
+    expect(Number(bad.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await codeOf(bad)).toBe('rate_limited');
+    // And the authorised budget is now spent as well: the seventh signed upload is limited.
+    const seventh = await fetch(`${base}&policy=${signed.policy}&signature=${signed.signature}`, { method: 'POST', body: 'x' });
+    expect(seventh.status).toBe(429);
+    await seventh.arrayBuffer();
+  });
+
   it('bounds concurrent uploads per app', async () => {
     const ferry = await start({ FERRY_MAX_CONCURRENT_UPLOADS: '1' });
     const u = new URL(`${ferry.url}/v1/files?key=${TEST_APP.key}&filename=slow.bin`);
