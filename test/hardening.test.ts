@@ -107,13 +107,15 @@ describe('request log', () => {
     expect(entries.map((e) => [e.method, e.route, e.status])).toEqual([['POST', '/v1/files', 201]]);
     const { durationMs } = entries[0]!;
     expect(Number.isInteger(durationMs)).toBe(true);
-    // A timer may fire a millisecond early against Date.now(); the server's clock starts before the pause.
-    expect(durationMs).toBeGreaterThanOrEqual(pauseMs - 5);
+    // The server's clock starts when it has parsed the headers, which on a loaded machine may be
+    // some milliseconds into the client's pause (a full-suite run measured 391 ms of 400): the
+    // bound allows 100 ms of that, and still sits far above the quick request's duration below.
+    expect(durationMs).toBeGreaterThanOrEqual(pauseMs - 100);
     expect(durationMs).toBeLessThan(pauseMs + 5000);
     // A request with no pause is measured as short, so the bound above is the pause and not a constant.
     await upload(ferry.url, pattern(10), 'quick.txt');
     while (entries.length < 2 && Date.now() < until + 2000) await new Promise((r) => setTimeout(r, 20));
-    expect(entries[1]!.durationMs).toBeLessThan(pauseMs - 5);
+    expect(entries[1]!.durationMs).toBeLessThan(pauseMs - 100);
   });
 
   it('truncates client addresses to /24 and /48', () => {
