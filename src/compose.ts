@@ -117,5 +117,6 @@ function appConfig(config: FerryConfig, platformBodyLimit: AppConfig['platformBo
     ...(platformBodyLimit ? { platformBodyLimit } : {}),
     rateLimitPerMinute: config.rateLimitPerMinute,
     maxConcurrentUploads: config.maxConcurrentUploads,
+    uploadPace: { bytesPerSecond: config.minUploadBytesPerSecond, windowMs: config.minUploadWindowSeconds * 1000 },
   };
 }

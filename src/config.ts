@@ -49,6 +49,9 @@ export interface FerryConfig {
   /** Per-app defaults for the in-memory limits (Node). */
   rateLimitPerMinute: number;
   maxConcurrentUploads: number;
+  /** The floor under an upload body's speed (0: none), averaged over each window. */
+  minUploadBytesPerSecond: number;
+  minUploadWindowSeconds: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -170,5 +173,7 @@ export function readConfig(env: Env, defaults: ConfigDefaults = NODE_DEFAULTS): 
     defaultApp: defaultAppName(env),
     rateLimitPerMinute: integer(env, 'FERRY_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     maxConcurrentUploads: integer(env, 'FERRY_MAX_CONCURRENT_UPLOADS', 16, 1, 10_000),
+    minUploadBytesPerSecond: integer(env, 'FERRY_MIN_UPLOAD_BYTES_PER_SECOND', 1024, 0, 1024 ** 3),
+    minUploadWindowSeconds: integer(env, 'FERRY_MIN_UPLOAD_WINDOW_SECONDS', 30, 1, 3600),
   };
 }

@@ -9,6 +9,7 @@ import type { FilesDeps, Tenant } from './files.js';
 import type { Limits } from './limits.js';
 import type { RequestLogger } from './request-log.js';
 import type { ObjectStore } from './store/object-store.js';
+import type { UploadPace } from './upload-pace.js';
 import type { SourceRegistry } from './sources/registry.js';
 
 export interface AppConfig {
@@ -22,6 +23,8 @@ export interface AppConfig {
   rateLimitPerMinute: number;
   /** Default per-app uploads in progress, when `limits` are enforced. */
   maxConcurrentUploads: number;
+  /** The floor under upload bodies' speed (upload-pace.ts); none when absent. */
+  uploadPace?: UploadPace;
 }
 
 export interface AppDeps {

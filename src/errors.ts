@@ -47,6 +47,7 @@ export const ERRORS = {
   upload_past_length: 413,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
+  expectation_failed: 417,
   invalid_upload: 422,
   origin_rejected: 424,
   rate_limited: 429,

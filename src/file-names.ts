@@ -6,9 +6,11 @@ import { FerryError } from './errors.js';
 
 export const MAX_FILENAME_BYTES = 255;
 
-// C0 controls, DEL, C1 controls, bidi embeddings/overrides/isolates, line/paragraph separators,
-// zero-width no-break space (BOM) and the replacement for invalid UTF-8.
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff\ufffd/\\]/u;
+// C0 controls, DEL, C1 controls, every Bidi_Control character (marks, embeddings, overrides,
+// isolates: the Unicode property, not a hand list, so U+061C ARABIC LETTER MARK and whatever a
+// later Unicode adds are covered), line/paragraph separators, zero-width no-break space (BOM)
+// and the replacement for invalid UTF-8.
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\p{Bidi_Control}\u2028\u2029\ufeff\ufffd/\\]/u;
 
 export function checkFilename(raw: string): string {
   const name = raw.normalize('NFC');

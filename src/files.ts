@@ -5,7 +5,9 @@
 // - v1 files (data and sealed metadata as two objects, written before the upgrade) still read
 //   until they expire; nothing writes them any more;
 // - nothing personal is stored in the clear (names and types live in the sealed metadata);
-// - an unknown handle, a handle with a wrong secret and a malformed handle all look the same;
+// - an unknown handle, a handle with a wrong secret and a malformed handle all look the same,
+//   in time too: an unknown id reads and fails to open the decoy (below) as a wrong secret
+//   reads and fails to open the real object;
 // - an expired file answers 410 once, and is deleted on the spot.
 import { FerryError } from './errors.js';
 import type { CryptoProvider } from './crypto/aead.js';
@@ -37,7 +39,7 @@ import {
   prefixSizeV2,
   prepareObjectV2,
 } from './format-v2.js';
-import type { ByteRange, ObjectStore } from './store/object-store.js';
+import type { ByteRange, ObjectBody, ObjectStore, ReadRange } from './store/object-store.js';
 import { StreamHead, coalesce, countedBody, primeStream, readPrefix, readSmall } from './streams.js';
 
 export interface FilesDeps {
@@ -198,7 +200,8 @@ export async function openFile(deps: FilesDeps, tenant: Tenant, handle: string, 
   if (!ref) throw notFound();
   const id = fileIdHex(ref);
   const key = dataKey(tenant, id);
-  const stored = await deps.store.get(key, options.whole ? undefined : { start: 0, end: MAX_PREFIX_SIZE - 1, clamp: true });
+  const range: ReadRange | undefined = options.whole ? undefined : { start: 0, end: MAX_PREFIX_SIZE - 1, clamp: true };
+  const stored = await withDecoy(deps, deps.store.get(key, range), range);
   if (!stored) throw notFound();
   let file: OpenedFile;
   // One stage for the lead, the prefix and then the data, however many steps read the head.
@@ -226,6 +229,64 @@ export async function openFile(deps: FilesDeps, tenant: Tenant, handle: string, 
     throw new FerryError('file_expired', 'This file has expired and has been deleted.');
   }
   return file;
+}
+
+/**
+ * The decoy: one v2 object, sealed under a handle nobody keeps, outside every tenant's prefix
+ * (no app lists it). A lookup of an unknown id reads it in place of the missing object and
+ * fails to open it exactly as a wrong secret fails on a real one (the same store read, key
+ * derivation and commitment check), so the two 404s take the same time and nothing tells
+ * "this id exists" from "it does not" (docs/security.md). It is renewed before it expires
+ * (the sweeper and the bucket's lifecycle rule delete it like any object).
+ */
+export const DECOY_KEY = 'ferry-decoy';
+const DECOY_LIFETIME_S = 86_400;
+const DECOY_RENEW_BEFORE_MS = 60 * 60_000;
+/** Per store, the decoy being written: concurrent misses wait for one put. */
+const decoyWrites = new WeakMap<ObjectStore, Promise<void>>();
+
+/**
+ * The object, read beside the decoy (in parallel, so a hit and a miss both take one read's
+ * time); the decoy stands in for a missing object. The unused read is released without
+ * waiting, so neither path pays for it.
+ */
+async function withDecoy(deps: FilesDeps, read: Promise<ObjectBody | null>, range: ReadRange | undefined): Promise<ObjectBody | null> {
+  const [real, twin] = await Promise.allSettled([read, deps.store.get(DECOY_KEY, range)]);
+  let decoy = twin.status === 'fulfilled' ? twin.value : null;
+  if (!decoy || decoy.expiresAt.getTime() - deps.now().getTime() < DECOY_RENEW_BEFORE_MS) {
+    // Missing or about to expire: (re)write it; a miss without a decoy waits for it, once.
+    const write = writeDecoy(deps).catch(() => {});
+    if (!decoy && real.status === 'fulfilled' && !real.value) {
+      await write;
+      decoy = await deps.store.get(DECOY_KEY, range).catch(() => null);
+    }
+  }
+  if (real.status === 'rejected' || real.value) {
+    void decoy?.body.cancel().catch(() => {});
+    if (real.status === 'rejected') throw real.reason;
+    return real.value;
+  }
+  return decoy;
+}
+
+function writeDecoy(deps: FilesDeps): Promise<void> {
+  const pending = decoyWrites.get(deps.store);
+  if (pending) return pending;
+  const write = (async () => {
+    const created = new Date(Math.floor(deps.now().getTime() / 1000) * 1000);
+    const expires = new Date(created.getTime() + DECOY_LIFETIME_S * 1000);
+    // Shaped like a real file's prefix; its app is a name no app can have.
+    const meta = { filename: 'decoy.bin', type: 'application/octet-stream', createdAt: isoSeconds(created), expiresAt: isoSeconds(expires), app: '' };
+    const prepared = await prepareObjectV2(params(deps, newFileRef()), meta);
+    // No data: reading it beside every file access costs a few hundred bytes, not a chunk.
+    const empty = new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+    await deps.store.put(DECOY_KEY, empty.pipeThrough(prepared.encrypt()), {
+      expiresAt: expires,
+      metadata: { kid: deps.keyring.current, format: PLAIN_FORMAT_VERSION },
+    });
+  })().finally(() => decoyWrites.delete(deps.store));
+  decoyWrites.set(deps.store, write);
+  return write;
 }
 
 async function openV2(

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { createHmac } from 'node:crypto';
 import { devApp, type App } from './apps.js';
 import { composeFerry } from './compose.js';
-import { errorBody } from './errors.js';
 import { MemoryLimits } from './limits.js';
+import { strictHttpServer } from './node-http/client-errors.js';
 import type { RequestLogger } from './request-log.js';
 import { ConfigError, readConfig, type Env, type FerryConfig } from './config.js';
 import { nodeCrypto } from './crypto/node-crypto.js';
@@ -109,6 +109,7 @@ function destroyOnError(body: ReadableStream<Uint8Array>, destroy: (e: unknown) 
 export async function startFerry(env: Env, options: StartOptions = {}): Promise<RunningFerry> {
   const log = options.log ?? ((line: string) => console.log(line));
   const config = readConfig(env);
+  const requestLog: RequestLogger = options.requestLog ?? ((entry) => process.stdout.write(JSON.stringify(entry) + '\n'));
   const { app, store, now, checkLifecycle } = composeFerry(config, env, {
     crypto: nodeCrypto,
     defaultKeyring: (c) => embeddedKeyring(c, log),
@@ -118,7 +119,7 @@ export async function startFerry(env: Env, options: StartOptions = {}): Promise<
     connector: nodeConnector({ allowlist: config.urlAllowlist }),
     limits: new MemoryLimits(),
     getConnInfo,
-    requestLog: options.requestLog ?? ((entry) => process.stdout.write(JSON.stringify(entry) + '\n')),
+    requestLog,
     onUnexpectedError: (e) => console.error('ferry: unexpected error:', e),
     log,
     now: options.now,
@@ -139,6 +140,8 @@ export async function startFerry(env: Env, options: StartOptions = {}): Promise<
         },
         port: config.port,
         hostname: config.host ?? '0.0.0.0',
+        // Parser errors, a bad or doubled Host, Expect: answered with JSON and logged, in order.
+        createServer: strictHttpServer({ requestLog, now: options.now }),
         // Node checks header and request deadlines on this interval (default 30 s, far too lax).
         serverOptions: {
           // Node 20's sockets buffer 16 KiB before write() asks the caller to wait: a download,
@@ -161,22 +164,6 @@ export async function startFerry(env: Env, options: StartOptions = {}): Promise<
   server.keepAliveTimeout = 5_000;
   // A connection that sends or accepts nothing for a minute is closed (slowloris, stalled peers).
   server.setTimeout(options.idleTimeoutMs ?? 60_000, (socket) => socket.destroy());
-  // Requests Node's parser refuses (oversized headers, malformed request lines) still get a JSON error.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const [status, body] =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? ['431 Request Header Fields Too Large', errorBody('headers_too_large', 'The request headers are too large.')]
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? ['408 Request Timeout', errorBody('request_timeout', 'The request headers took too long to arrive.')]
-          : ['400 Bad Request', errorBody('bad_request', 'The request is not valid HTTP.')];
-    socket.end(
-      `HTTP/1.1 ${status}\r\n` +
-        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-        `x-content-type-options: nosniff\r\nconnection: close\r\n\r\n${body}`,
-    );
-  });
-
   const stopSweeper = startSweeper(store, {
     intervalMs: options.sweepIntervalMs ?? 10 * 60_000,
     now,

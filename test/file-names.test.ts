@@ -74,6 +74,7 @@ describe('checkFilename', () => {
     ['a\u2069b', 'pop directional isolate'],
     ['a\u200eb', 'left-to-right mark'],
     ['a\u200fb', 'right-to-left mark'],
+    ['a\u061cb', 'Arabic letter mark'],
     ['a\u2028b', 'line separator'],
     ['a\u2029b', 'paragraph separator'],
     ['\ufeffa', 'byte order mark'],
@@ -89,6 +90,33 @@ describe('checkFilename', () => {
       const name = `a${c}b`;
       expect(checkFilename(name), JSON.stringify(name)).toBe(name);
     }
+  });
+});
+
+describe('checkFilename and Bidi_Control', () => {
+  // The Unicode Character Database's Bidi_Control list (PropList.txt), written out by hand so
+  // the test does not trust the same regex engine it checks.
+  const UCD_BIDI_CONTROL = [0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069];
+
+  it('refuses every Bidi_Control code point, alone and inside a name', () => {
+    for (const cp of UCD_BIDI_CONTROL) {
+      const c = String.fromCodePoint(cp);
+      for (const name of [`a${c}b`, `${c}a`, `a${c}`, `invoice${c}fdp.exe`]) {
+        expect(refused(name).code, `U+${cp.toString(16)} in ${JSON.stringify(name)}`).toBe('invalid_filename');
+      }
+    }
+  });
+
+  it('the engine\'s \\p{Bidi_Control} over all of 0..0x10FFFF is exactly the UCD list, and each is refused', () => {
+    const found: number[] = [];
+    const bidi = /\p{Bidi_Control}/u;
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      if (bidi.test(String.fromCodePoint(cp))) found.push(cp);
+    }
+    // A future Unicode may add to the class: then this list, and the docs, need the new ones.
+    expect(found).toEqual(UCD_BIDI_CONTROL);
+    for (const cp of found) expect(() => checkFilename(`a${String.fromCodePoint(cp)}b`)).toThrow(FerryError);
   });
 });
 

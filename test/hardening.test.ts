@@ -107,13 +107,15 @@ describe('request log', () => {
     expect(entries.map((e) => [e.method, e.route, e.status])).toEqual([['POST', '/v1/files', 201]]);
     const { durationMs } = entries[0]!;
     expect(Number.isInteger(durationMs)).toBe(true);
-    // A timer may fire a millisecond early against Date.now(); the server's clock starts before the pause.
-    expect(durationMs).toBeGreaterThanOrEqual(pauseMs - 5);
+    // The server's clock starts when it has parsed the headers, which on a loaded machine may be
+    // some milliseconds into the client's pause (a full-suite run measured 391 ms of 400): the
+    // bound allows 100 ms of that, and still sits far above the quick request's duration below.
+    expect(durationMs).toBeGreaterThanOrEqual(pauseMs - 100);
     expect(durationMs).toBeLessThan(pauseMs + 5000);
     // A request with no pause is measured as short, so the bound above is the pause and not a constant.
     await upload(ferry.url, pattern(10), 'quick.txt');
     while (entries.length < 2 && Date.now() < until + 2000) await new Promise((r) => setTimeout(r, 20));
-    expect(entries[1]!.durationMs).toBeLessThan(pauseMs - 5);
+    expect(entries[1]!.durationMs).toBeLessThan(pauseMs - 100);
   });
 
   it('truncates client addresses to /24 and /48', () => {
@@ -144,6 +146,40 @@ describe('abuse limits', () => {
     expect(((await limited!.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
     // Other apps are not affected.
     expect((await fetch(`${ferry.url}/v1/files?key=other-key&filename=a.txt`, { method: 'POST', body: 'x' })).status).toBe(201);
+  });
+
+  it('does not let unsigned requests spend what signed ones need, and still limits them', async () => {
+    // A budget of 6 a minute refills one token every 10 s: far slower than this test runs, so
+    // what passes below is the budget's doing, not the refill's.
+    const apps = JSON.parse(TEST_APPS) as { name: string; rateLimitPerMinute?: number }[];
+    apps.find((a) => a.name === SIGNED_APP.name)!.rateLimitPerMinute = 6;
+    const ferry = await start({ FERRY_APPS: JSON.stringify(apps) });
+    const base = `${ferry.url}/v1/files?key=${SIGNED_APP.key}&filename=a.txt`;
+    const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+    // 60 unsigned POSTs, ten times the budget: the first 6 are refused for want of a policy,
+    // the rest are cut by the refused budget.
+    const codes: string[] = [];
+    for (let round = 0; round < 6; round++) {
+      codes.push(...(await Promise.all(Array.from({ length: 10 }, async () => codeOf(await fetch(base, { method: 'POST', body: 'x' }))))));
+    }
+    expect(codes.filter((c) => c === 'missing_policy')).toHaveLength(6);
+    expect(codes.filter((c) => c === 'rate_limited')).toHaveLength(54);
+    // The app's signed uploads still have their whole budget.
+    const signed = await signPolicy(SIGNED_APP.secret, { call: ['store'] });
+    for (let i = 0; i < 6; i++) {
+      const ok = await fetch(`${base}&policy=${signed.policy}&signature=${signed.signature}`, { method: 'POST', body: 'x' });
+      expect(ok.status).toBe(201);
+      await ok.arrayBuffer();
+    }
+    // A bad signature is a refused request too: 429 from the refused budget, with Retry-After.
+    const bad = await fetch(`${base}&policy=${signed.policy}&signature=AAAA`, { method: 'POST', body: 'x' });
+    expect(bad.status).toBe(429);
+    expect(Number(bad.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await codeOf(bad)).toBe('rate_limited');
+    // And the authorised budget is now spent as well: the seventh signed upload is limited.
+    const seventh = await fetch(`${base}&policy=${signed.policy}&signature=${signed.signature}`, { method: 'POST', body: 'x' });
+    expect(seventh.status).toBe(429);
+    await seventh.arrayBuffer();
   });
 
   it('bounds concurrent uploads per app', async () => {

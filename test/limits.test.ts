@@ -86,6 +86,41 @@ describe('MemoryLimits.takeRequest', () => {
   });
 });
 
+describe('MemoryLimits.chargeRefused', () => {
+  it('gives the token back to the app and spends one of its refused budget instead', () => {
+    const limits = new MemoryLimits();
+    // 10 requests counted on arrival, all refused afterwards: the app's budget is whole again.
+    for (let i = 0; i < 10; i++) {
+      limits.takeRequest('a', 10, T0);
+      limits.chargeRefused('a', 10, T0);
+    }
+    expect(burst(limits, 'a', 10, T0)).toBe(10);
+  });
+
+  it('answers 429 once the refused budget is spent, with its own Retry-After, and refills it', () => {
+    const limits = new MemoryLimits();
+    for (let i = 0; i < 60; i++) {
+      limits.takeRequest('a', 60, T0);
+      limits.chargeRefused('a', 60, T0);
+    }
+    limits.takeRequest('a', 60, T0);
+    const e = rateLimited(() => limits.chargeRefused('a', 60, T0));
+    expect(e.headers).toEqual({ 'retry-after': '1' });
+    expect(e.message).toContain('refused');
+    // A flood of refused requests left the authorised budget alone (the last one's token came back).
+    expect(burst(limits, 'a', 60, T0)).toBe(60);
+    // A second later the refused budget has one token again.
+    limits.takeRequest('a', 60, T0 + 1000);
+    expect(() => limits.chargeRefused('a', 60, T0 + 1000)).not.toThrow();
+  });
+
+  it('never lets a refund raise the budget above perMinute', () => {
+    const limits = new MemoryLimits();
+    limits.chargeRefused('a', 5, T0);
+    expect(burst(limits, 'a', 5, T0)).toBe(5);
+  });
+});
+
 describe('MemoryLimits.startUpload', () => {
   it.each([1, 2, 5])('allows %i uploads in progress per app, then answers 429 with Retry-After: 1', (max) => {
     const limits = new MemoryLimits();

@@ -6,13 +6,25 @@
 import type { MiddlewareHandler } from 'hono';
 import { originAllowed, type App, type AppRegistry } from '../apps.js';
 import type { AppConfig, AppEnv, RequestScope } from '../context.js';
-import { FerryError, errorResponse } from '../errors.js';
+import { FerryError, errorResponse, type ErrorCode } from '../errors.js';
 import { tenantFor } from '../files.js';
 import type { Limits } from '../limits.js';
 import { TUS_REQUEST_HEADERS, TUS_RESPONSE_HEADERS } from '../tus/protocol.js';
 
 const CORS_ALLOW_HEADERS = `content-type, range, if-range, if-none-match, authorization, x-ferry-key, x-ferry-policy, x-ferry-signature, ${TUS_REQUEST_HEADERS}`;
 const CORS_EXPOSE_HEADERS = `etag, content-range, content-length, content-disposition, content-type, location, retry-after, x-request-id, ${TUS_RESPONSE_HEADERS}`;
+
+/** Refusals anyone who knows the public key can provoke: they spend the refused budget. */
+const REFUSED_FOR_AUTH: ReadonlySet<string> = new Set<ErrorCode>([
+  'missing_secret',
+  'unknown_secret',
+  'missing_policy',
+  'malformed_policy',
+  'invalid_signature',
+  'policy_expired',
+  'policy_call_denied',
+  'policy_handle_denied',
+]);
 
 export interface AppScopeOptions {
   apps: AppRegistry;
@@ -70,6 +82,18 @@ export function appScope({ apps, config, limits, now }: AppScopeOptions): Middle
       limits.takeRequest(found.name, found.rateLimitPerMinute ?? config.rateLimitPerMinute, now().getTime());
     }
     await next();
+    const refused = c.get('errorCode');
+    if (found && limits && refused !== undefined && REFUSED_FOR_AUTH.has(refused)) {
+      // Refused for want of a valid policy or secret: counted against the app's budget for such
+      // requests, not the one its authorised calls need (limits.ts).
+      try {
+        limits.chargeRefused(found.name, found.rateLimitPerMinute ?? config.rateLimitPerMinute, now().getTime());
+      } catch (e) {
+        if (!(e instanceof FerryError)) throw e;
+        c.set('errorCode', e.code);
+        c.res = errorResponse(e);
+      }
+    }
     if (origin && (found ? originAllowed(found, origin) : apps.anyAllows(origin))) {
       c.res.headers.set('access-control-allow-origin', origin);
       c.res.headers.set('access-control-expose-headers', CORS_EXPOSE_HEADERS);

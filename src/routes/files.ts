@@ -21,6 +21,7 @@ import { parseTtl } from '../http/ttl.js';
 import { parseRange } from '../http-range.js';
 import { readMultipart } from '../multipart.js';
 import { checkPolicy, type Policy } from '../policy.js';
+import { requirePace } from '../upload-pace.js';
 
 type Env = AppEnv;
 
@@ -159,7 +160,7 @@ export function fileRoutes(deps: RouteDeps): Hono<Env> {
     const declared = c.req.header('content-length');
     if (declared !== undefined && Number(declared) > maxBytes) throw fileTooLarge(maxBytes, config.platformBodyLimit);
     const stored = await storeFile(files, c.get('scope').tenant, {
-      body: c.req.raw.body ?? new ReadableStream({ start: (ctl) => ctl.close() }),
+      body: requirePace(c.req.raw.body ?? new ReadableStream({ start: (ctl) => ctl.close() }), config.uploadPace),
       filename,
       type: mediaType(c.req.header('content-type'), filename),
       ttlSeconds,
@@ -182,7 +183,7 @@ export function fileRoutes(deps: RouteDeps): Hono<Env> {
   ): Promise<StoredFile[]> {
     const { tenant } = c.get('scope');
     const { maxBytes, minBytes } = limitsFor(c, policy);
-    const reader = readMultipart(contentType, c.req.raw.body);
+    const reader = readMultipart(contentType, c.req.raw.body && requirePace(c.req.raw.body, config.uploadPace));
     const stored: StoredFile[] = [];
     try {
       for await (const part of reader.files()) {

@@ -130,7 +130,7 @@ export function safeName(raw: string): string | undefined {
   const base = raw.split(/[/\\]/).pop() ?? '';
   const cleaned = base
     .normalize('NFC')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff\ufffd]/gu, '')
+    .replace(/[\u0000-\u001f\u007f-\u009f\p{Bidi_Control}\u2028\u2029\ufeff\ufffd]/gu, '')
     .trim();
   if (!cleaned || cleaned === '.' || cleaned === '..') return undefined;
   let out = cleaned;

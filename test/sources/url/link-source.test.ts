@@ -22,6 +22,10 @@ describe('link file names', () => {
   it('cleans names and keeps them within 255 bytes', () => {
     expect(safeName('a\u0000b\nc.txt')).toBe('abc.txt');
     expect(safeName('..')).toBeUndefined();
+    // Every Bidi_Control character, U+061C ARABIC LETTER MARK included, as checkFilename refuses them.
+    for (const c of ['\u061c', '\u200e', '\u200f', '\u202a', '\u202e', '\u2066', '\u2069']) {
+      expect(safeName(`invoice${c}fdp.exe`)).toBe('invoicefdp.exe');
+    }
     expect(new TextEncoder().encode(safeName('é'.repeat(300))!).byteLength).toBeLessThanOrEqual(255);
   });
 });
