@@ -22,6 +22,7 @@ import { FsStore } from './store/fs-store.js';
 import type { ObjectStore } from './store/object-store.js';
 import { startSweeper } from './store/sweep.js';
 import { nodeConnector } from './sources/url/node-connector.js';
+import { handleEarlyAnswers, type EarlyAnswerDrain } from './node-http/early-answer.js';
 
 /** How much a connection buffers before backpressure: one FsStore read (256 KiB). */
 const SOCKET_BUFFER_BYTES = 256 * 1024;
@@ -44,6 +45,8 @@ export interface StartOptions {
   headersTimeoutMs?: number;
   /** How long a connection may stay silent before it is closed (default 60 s). */
   idleTimeoutMs?: number;
+  /** How much of a body answered early is still read and dropped (src/node-http/early-answer.ts). */
+  earlyAnswerDrain?: EarlyAnswerDrain;
   now?: () => Date;
 }
 
@@ -164,6 +167,7 @@ export async function startFerry(env: Env, options: StartOptions = {}): Promise<
   server.keepAliveTimeout = 5_000;
   // A connection that sends or accepts nothing for a minute is closed (slowloris, stalled peers).
   server.setTimeout(options.idleTimeoutMs ?? 60_000, (socket) => socket.destroy());
+  handleEarlyAnswers(server, options.earlyAnswerDrain);
   const stopSweeper = startSweeper(store, {
     intervalMs: options.sweepIntervalMs ?? 10 * 60_000,
     now,

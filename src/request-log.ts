@@ -1,7 +1,8 @@
 // One JSON line per request, written when the response has been fully sent (or failed).
 // It carries what an operator needs and nothing a user would not want kept: never a handle
 // or its secret, an app key or secret, a policy, an account token, a file name, or a full
-// client address (IPv4 is cut to its /24, IPv6 to its /48).
+// client address (IPv4 is cut to its /24, IPv6 to its /48). bytesIn counts the request body as
+// it was read, bytesOut the response body as it was sent.
 
 export interface RequestLogEntry {
   time: string;
@@ -81,4 +82,39 @@ export function countBody(
     },
     { highWaterMark: 0 },
   );
+}
+
+/**
+ * The request with its body counted as the app reads it, for the log's bytesIn: the bytes that
+ * actually arrived, not the Content-Length a client declared (a declared 10 GB answered 413 at
+ * once received nothing). A request without a body is returned as it is.
+ */
+export function countRequestBody(request: Request): { request: Request; bytes: () => number } {
+  const body = request.body;
+  if (!body) return { request, bytes: () => 0 };
+  let bytes = 0;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const counted = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        reader ??= body.getReader();
+        const { done, value } = await reader.read();
+        if (done) return controller.close();
+        bytes += value.byteLength;
+        controller.enqueue(value);
+      },
+      cancel(reason) {
+        return (reader ?? body).cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const init: RequestInit & { duplex: 'half' } = {
+    method: request.method,
+    headers: request.headers,
+    body: counted,
+    signal: request.signal,
+    duplex: 'half',
+  };
+  return { request: new Request(request.url, init), bytes: () => bytes };
 }

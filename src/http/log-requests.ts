@@ -6,7 +6,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
 import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from '../context.js';
-import { countBody, truncateIp, type RequestLogEntry, type RequestLogger } from '../request-log.js';
+import { countBody, countRequestBody, truncateIp, type RequestLogEntry, type RequestLogger } from '../request-log.js';
 
 export interface LogRequestsOptions {
   log?: RequestLogger;
@@ -18,6 +18,9 @@ export function logRequests({ log, getConnInfo }: LogRequestsOptions): Middlewar
     const started = Date.now();
     const requestId = crypto.randomUUID();
     c.set('requestId', requestId);
+    // Every route reads the body through c.req.raw, so counting it here counts what arrived.
+    const received = log ? countRequestBody(c.req.raw) : undefined;
+    if (received) c.req.raw = received.request;
     await next();
     c.res.headers.set('x-request-id', requestId);
     if (!log) return;
@@ -27,7 +30,7 @@ export function logRequests({ log, getConnInfo }: LogRequestsOptions): Middlewar
       method: c.req.method,
       route: routePattern(c),
       status: c.res.status,
-      bytesIn: c.get('bytesIn') ?? (Number(c.req.header('content-length')) || 0),
+      bytesIn: received?.bytes() ?? 0,
       bytesOut: 0,
       durationMs: 0,
       app: c.get('scope')?.app?.name,

@@ -148,7 +148,7 @@ async function listTree(root: string): Promise<string[]> {
   const { readdir } = await import('node:fs/promises');
   try {
     const entries = await readdir(root, { recursive: true, withFileTypes: true });
-    return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as { path: string }).path, e.name).slice(root.length + 1));
+    return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(root.length + 1));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
