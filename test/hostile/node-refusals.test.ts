@@ -149,7 +149,8 @@ describe('requests refused before the app', () => {
   it('still serves HTTP/1.0 without Host, Expect: 100-continue and a well-formed Host with a port', async () => {
     expect(responses(await raw('GET /healthz HTTP/1.0\r\n\r\n'))[0]!.status).toBe(200);
     const cont = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
-    expect(cont).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    // A request whose body is never read gets its answer without a 100 first (node-http/early-answer.ts).
+    expect(cont).toMatch(/^HTTP\/1\.1 200 /);
     for (const host of ['localhost:8080', '127.0.0.1:1', '[::1]:65535', 'files.example']) {
       const [answer] = responses(await raw(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
       expect(answer!.status, host).toBe(200);
