@@ -425,6 +425,11 @@ export class FsStore implements ObjectStore {
     return out;
   }
 
+  /** The sweeper's hook (ObjectStore.sweepLeftovers): sweepTemp on the sweeper's clock. */
+  sweepLeftovers(now: Date): Promise<number> {
+    return this.sweepTemp(now.getTime());
+  }
+
   /**
    * Removes temp files older than `staleTempMs` (crashed puts), and upload directories that a
    * crash left without their info file. Returns how many.
