@@ -23,6 +23,8 @@ export interface S3Config {
   forcePathStyle: boolean;
   /** Key prefix inside the bucket ("" or ending in "/"). */
   prefix: string;
+  /** S3_TIMEOUT_SECONDS: how long a connection to S3 may be silent before it counts as failed. */
+  timeoutSeconds: number;
 }
 
 export interface FerryConfig {
@@ -120,6 +122,7 @@ export function readConfig(env: Env, defaults: ConfigDefaults = NODE_DEFAULTS): 
       secretAccessKey,
       forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', false),
       prefix,
+      timeoutSeconds: integer(env, 'S3_TIMEOUT_SECONDS', 30, 1, 3600),
     };
   } else {
     for (const name of ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']) {
