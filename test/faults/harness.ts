@@ -61,7 +61,8 @@ export function sendBody(
   block = patternBlock(1),
 ): HeldRequest {
   const u = new URL(path, url);
-  const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: { ...headers, 'content-length': length } });
+  // A connection of its own: a server may close one after refusing a body mid-way.
+  const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: false, headers: { ...headers, 'content-length': length } });
   const answer = new Promise<Answer>((resolve, reject) => {
     req.on('response', (res) => {
       let body = '';
