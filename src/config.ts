@@ -39,6 +39,8 @@ export interface FerryConfig {
   ttlSeconds: number;
   maxFileBytes: number;
   urlAllowlist: string[];
+  /** FERRY_ORIGIN_TIMEOUT_SECONDS: how long a link's origin may keep a pick waiting (connect, headers, each body chunk). */
+  originTimeoutSeconds: number;
   /** Raw FERRY_APPS (inline JSON or @file); parsed by apps.ts in the adapter. */
   apps?: string;
   /** Per-app defaults for the in-memory limits (Node). */
@@ -150,6 +152,7 @@ export function readConfig(env: Env, defaults: ConfigDefaults = NODE_DEFAULTS): 
     ttlSeconds: integer(env, 'FERRY_TTL_SECONDS', MAX_TTL_SECONDS, 1, MAX_TTL_SECONDS),
     maxFileBytes: integer(env, 'FERRY_MAX_FILE_BYTES', defaults.maxFileBytes, 1, Number.MAX_SAFE_INTEGER),
     urlAllowlist,
+    originTimeoutSeconds: integer(env, 'FERRY_ORIGIN_TIMEOUT_SECONDS', 30, 1, 3600),
     apps: nonEmpty(env, 'FERRY_APPS'),
     rateLimitPerMinute: integer(env, 'FERRY_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     maxConcurrentUploads: integer(env, 'FERRY_MAX_CONCURRENT_UPLOADS', 16, 1, 10_000),
