@@ -101,6 +101,7 @@ function storeFor(config: FerryConfig, platform: Platform): Pick<ComposedFerry, 
     accessKeyId: s3.accessKeyId,
     secretAccessKey: s3.secretAccessKey,
     forcePathStyle: s3.forcePathStyle,
+    idleTimeoutMs: s3.timeoutSeconds * 1000,
   });
   return {
     store: new S3Store({ client, bucket: s3.bucket, prefix: s3.prefix, partSize: platform.s3PartSize }),

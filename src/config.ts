@@ -25,6 +25,8 @@ export interface S3Config {
   forcePathStyle: boolean;
   /** Key prefix inside the bucket ("" or ending in "/"). */
   prefix: string;
+  /** S3_TIMEOUT_SECONDS: how long a connection to S3 may be silent before it counts as failed. */
+  timeoutSeconds: number;
 }
 
 export interface FerryConfig {
@@ -39,6 +41,8 @@ export interface FerryConfig {
   ttlSeconds: number;
   maxFileBytes: number;
   urlAllowlist: string[];
+  /** FERRY_ORIGIN_TIMEOUT_SECONDS: how long a link's origin may keep a pick waiting (connect, headers, each body chunk). */
+  originTimeoutSeconds: number;
   /** Raw FERRY_APPS (inline JSON or @file); parsed by apps.ts in the adapter. */
   apps?: string;
   /**
@@ -142,6 +146,7 @@ export function readConfig(env: Env, defaults: ConfigDefaults = NODE_DEFAULTS): 
       secretAccessKey,
       forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', false),
       prefix,
+      timeoutSeconds: integer(env, 'S3_TIMEOUT_SECONDS', 30, 1, 3600),
     };
   } else {
     for (const name of ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']) {
@@ -169,6 +174,7 @@ export function readConfig(env: Env, defaults: ConfigDefaults = NODE_DEFAULTS): 
     ttlSeconds: integer(env, 'FERRY_TTL_SECONDS', MAX_TTL_SECONDS, 1, MAX_TTL_SECONDS),
     maxFileBytes: integer(env, 'FERRY_MAX_FILE_BYTES', defaults.maxFileBytes, 1, Number.MAX_SAFE_INTEGER),
     urlAllowlist,
+    originTimeoutSeconds: integer(env, 'FERRY_ORIGIN_TIMEOUT_SECONDS', 30, 1, 3600),
     apps: nonEmpty(env, 'FERRY_APPS'),
     defaultApp: defaultAppName(env),
     rateLimitPerMinute: integer(env, 'FERRY_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),

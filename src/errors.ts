@@ -56,6 +56,7 @@ export const ERRORS = {
   corrupt_object: 500,
   origin_failed: 502,
   storage_unavailable: 503,
+  storage_full: 507,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -119,7 +119,7 @@ export async function startFerry(env: Env, options: StartOptions = {}): Promise<
     defaultApps: (c, keyring) => embeddedApps(c, keyring, log),
     readFile: (path) => readFileSync(path, 'utf8'),
     localStore: (dataDir) => new FsStore(resolve(dataDir)),
-    connector: nodeConnector({ allowlist: config.urlAllowlist }),
+    connector: nodeConnector({ allowlist: config.urlAllowlist, timeoutMs: config.originTimeoutSeconds * 1000 }),
     limits: new MemoryLimits(),
     getConnInfo,
     requestLog,

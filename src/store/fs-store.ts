@@ -425,6 +425,11 @@ export class FsStore implements ObjectStore {
     return out;
   }
 
+  /** The sweeper's hook (ObjectStore.sweepLeftovers): sweepTemp on the sweeper's clock. */
+  sweepLeftovers(now: Date): Promise<number> {
+    return this.sweepTemp(now.getTime());
+  }
+
   /**
    * Removes temp files older than `staleTempMs` (crashed puts), and upload directories that a
    * crash left without their info file. Returns how many.
@@ -719,8 +724,16 @@ async function io<T>(op: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A full disk or quota: the client may retry later, and an operator must free space. */
+const FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
 function storageError(op: string, e: unknown): FerryError {
   if (e instanceof FerryError) return e;
+  if (FULL.has(errno(e) ?? '')) {
+    const err = new FerryError('storage_full', `local storage is full (${errno(e)}); try again later`);
+    err.cause = e;
+    return err;
+  }
   // The message names the operation and errno only: paths hold keys, which stay out of replies.
   const err = new FerryError('storage_unavailable', `local storage ${op} failed (${errno(e) ?? 'error'})`);
   err.cause = e;

@@ -90,6 +90,12 @@ export interface ObjectStore {
    * Absent where it cannot (the filesystem): the client then sends parts through Ferry.
    */
   presignPart?(key: string, uploadId: string, n: number, options: { expiresInSeconds: number; size: number }): Promise<string>;
+  /**
+   * Where a store keeps scratch data of its own outside objects and uploads (the filesystem's
+   * temp files): removes what a crashed process left, as of `now`; returns how many. The
+   * sweeper calls it on every sweep, so a crash's leftovers do not wait for a restart.
+   */
+  sweepLeftovers?(now: Date): Promise<number>;
 }
 
 export interface PartOptions {

@@ -18,10 +18,16 @@ export interface S3ClientOptions {
   /** Path-style URLs (`endpoint/bucket/key`), which most S3-compatible servers need. */
   forcePathStyle?: boolean;
   requestHandler?: S3ClientConfig['requestHandler'];
+  /**
+   * How long a connection to S3 may stay silent (connecting, waiting for an answer, mid-body)
+   * before the request fails. Without it a blackholed endpoint holds every transfer forever.
+   * Applies to the SDK's Node handler; workerd's fetch has the platform's own limits.
+   */
+  idleTimeoutMs?: number;
 }
 
 export function createS3Client(options: S3ClientOptions): S3Client {
-  const { endpoint, region, accessKeyId, secretAccessKey, forcePathStyle = false, requestHandler } = options;
+  const { endpoint, region, accessKeyId, secretAccessKey, forcePathStyle = false, requestHandler, idleTimeoutMs } = options;
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
     throw new TypeError('S3 credentials need both an access key id and a secret access key');
   }
@@ -32,6 +38,8 @@ export function createS3Client(options: S3ClientOptions): S3Client {
     responseChecksumValidation: 'WHEN_REQUIRED',
     ...(endpoint !== undefined && { endpoint }),
     ...(accessKeyId !== undefined && secretAccessKey !== undefined && { credentials: { accessKeyId, secretAccessKey } }),
-    ...(requestHandler !== undefined && { requestHandler }),
+    ...(requestHandler !== undefined
+      ? { requestHandler }
+      : idleTimeoutMs !== undefined && { requestHandler: { connectionTimeout: idleTimeoutMs, socketTimeout: idleTimeoutMs } }),
   });
 }

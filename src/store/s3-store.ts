@@ -14,6 +14,10 @@
 // (Upload does not pass an abort signal to part requests, so a part in flight finishes first;
 // and when one part fails, the other queue slots keep reading the body until it ends, errors or
 // the signal aborts, before done() rejects.)
+// When S3 itself is what failed, Upload's AbortMultipartUpload fails too and the parts would stay
+// until the sweeper's one-day cut-off. So a failed put also looks for uploads under its own key
+// (keys of puts are never used for sessions or tus: each file has a fresh id) and aborts them,
+// retried with backoff until S3 answers again (test/faults/s3-outage.test.ts).
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -69,6 +73,13 @@ export interface S3StoreOptions {
   listConcurrency?: number;
 }
 
+/** Retries of the clean-up after a failed put: 1 s doubling to 30 s, for about an hour. */
+const CLEANUP_FIRST_DELAY_MS = 1000;
+const CLEANUP_MAX_DELAY_MS = 30_000;
+const CLEANUP_ATTEMPTS = 125;
+/** Failed puts whose clean-up is still pending; beyond this the sweeper and lifecycle rule take over. */
+const CLEANUP_MAX_PENDING = 1000;
+
 /** The largest part putPart reads into memory (S3 allows 5 GiB; Ferry's sessions use far less). */
 const MAX_BUFFERED_PART = 64 * 1024 * 1024;
 /** S3's smallest multipart part (every part but the last). */
@@ -84,6 +95,8 @@ export class S3Store implements ObjectStore {
   readonly #listConcurrency: number;
   readonly #partTemplates = new Map<string, PartTemplate>();
   readonly #presigners = new Map<string, S3RequestPresigner>();
+  /** Object keys of failed puts whose multipart uploads may still be in S3. */
+  readonly #abandoned = new Set<string>();
 
   constructor(options: S3StoreOptions) {
     const { partSize = 8 * 1024 * 1024, queueSize = 2, listPageSize = 1000, listConcurrency = 8, prefix = '' } = options;
@@ -172,6 +185,7 @@ export class S3Store implements ObjectStore {
     } catch (e) {
       const error = failure ? failure.reason : storageError('put', e);
       if (!sourceDone) reader.cancel(error).catch(() => {});
+      this.#abandon(objectKey);
       throw error;
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -182,6 +196,38 @@ export class S3Store implements ObjectStore {
       throw signal.reason;
     }
     return { key, size, expiresAt: new Date(expiresAt.getTime()), metadata: { ...metadata } };
+  }
+
+  /**
+   * Aborts every multipart upload of `objectKey`, in the background, until one attempt gets
+   * through; returns at once. Timers are unref'd where the runtime has that (Node), so a pending
+   * clean-up never keeps a process alive.
+   */
+  #abandon(objectKey: string): void {
+    if (this.#abandoned.has(objectKey) || this.#abandoned.size >= CLEANUP_MAX_PENDING) return;
+    this.#abandoned.add(objectKey);
+    let attempt = 0;
+    const run = async () => {
+      try {
+        await this.#abortUploadsOf(objectKey);
+        this.#abandoned.delete(objectKey);
+      } catch {
+        if (++attempt >= CLEANUP_ATTEMPTS) return void this.#abandoned.delete(objectKey);
+        const timer = setTimeout(() => void run(), Math.min(CLEANUP_MAX_DELAY_MS, CLEANUP_FIRST_DELAY_MS * 2 ** (attempt - 1)));
+        (timer as { unref?: () => void }).unref?.();
+      }
+    };
+    void run();
+  }
+
+  async #abortUploadsOf(objectKey: string): Promise<void> {
+    const page = await this.#client.send(new ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix: objectKey }));
+    for (const u of page.Uploads ?? []) {
+      if (u.Key !== objectKey || !u.UploadId) continue;
+      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: objectKey, UploadId: u.UploadId })).catch((e: unknown) => {
+        if (!(multipartError('delete', e) instanceof NoSuchUpload)) throw e;
+      });
+    }
   }
 
   async get(key: string, range?: ReadRange): Promise<ObjectBody | null> {

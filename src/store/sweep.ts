@@ -13,11 +13,16 @@ const DELETES_IN_FLIGHT = 8;
 const UPLOAD_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Deletes every object under `prefix` whose expiresAt ≤ now, and aborts every upload in parts
- * that has outlived its file; returns how many objects and uploads went.
+ * Deletes every object under `prefix` whose expiresAt ≤ now, aborts every upload in parts that
+ * has outlived its file, and removes the store's own leftovers of crashed writes (temp files);
+ * returns how many objects, uploads and leftovers went.
  */
 export async function sweepExpired(store: ObjectStore, now: Date, prefix = ''): Promise<number> {
-  return (await sweepObjects(store, now, prefix)) + (await sweepUploads(store, now, prefix));
+  const objects = await sweepObjects(store, now, prefix);
+  const uploads = await sweepUploads(store, now, prefix);
+  // Leftovers are not under any tenant's prefix: the sweep of the whole store takes them.
+  const leftovers = prefix === '' && store.sweepLeftovers ? await store.sweepLeftovers(now) : 0;
+  return objects + uploads + leftovers;
 }
 
 async function sweepUploads(store: ObjectStore, now: Date, prefix: string): Promise<number> {
