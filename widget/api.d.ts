@@ -86,7 +86,7 @@ export type MessageKey =
   | 'rule_max_files' | 'rule_max_size' | 'rule_accept'
   | 'announce_added_one' | 'announce_added_other' | 'announce_uploaded' | 'announce_failed'
   | 'error_network' | 'error_canceled' | 'error_default' | 'error_too_large' | 'error_too_small'
-  | 'error_policy' | 'error_app' | 'error_origin_not_allowed' | 'error_rate_limited' | 'error_storage'
+  | 'error_policy' | 'error_app' | 'error_origin_not_allowed' | 'error_rate_limited' | 'error_storage' | 'error_storage_full'
   | 'error_origin_failed' | 'error_origin_not_found' | 'error_origin_rejected' | 'error_blocked_address'
   | 'error_invalid_url' | 'error_account' | 'error_denied' | 'error_source_not_enabled' | 'error_invalid_filename'
   | 'error_server' | 'error_file_expired' | 'error_upload_damaged';

@@ -19,6 +19,7 @@ const SENTENCES: Record<string, MessageKey> = {
   origin_not_allowed: 'error_origin_not_allowed',
   rate_limited: 'error_rate_limited',
   storage_unavailable: 'error_storage',
+  storage_full: 'error_storage_full',
   origin_failed: 'error_origin_failed',
   request_timeout: 'error_network',
   upload_interrupted: 'error_network',

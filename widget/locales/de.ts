@@ -83,6 +83,7 @@ export const de: Translation = {
   error_origin_not_allowed: 'Diese Website darf nicht zu diesem Ferry hochladen.',
   error_rate_limited: 'Gerade zu viele Anfragen. Warten Sie einen Moment und versuchen Sie es dann erneut.',
   error_storage: 'Der Speicher ist gerade nicht erreichbar. Versuchen Sie es in einer Minute erneut.',
+  error_storage_full: 'Auf dem Server ist gerade kein Platz für diese Datei. Versuchen Sie es später erneut.',
   error_origin_failed: 'Die Website der Datei hat nicht richtig geantwortet. Versuchen Sie es später erneut.',
   error_origin_not_found: 'Dort wurde nichts gefunden. Die Datei wurde vielleicht verschoben oder gelöscht.',
   error_origin_rejected: 'Die Website der Datei hat die Herausgabe verweigert.',

@@ -83,6 +83,7 @@ export const en: Record<MessageKey, string> = {
   error_origin_not_allowed: 'This site is not allowed to upload to this Ferry.',
   error_rate_limited: 'Too many requests right now. Wait a moment, then retry.',
   error_storage: 'Storage is unavailable right now. Try again in a minute.',
+  error_storage_full: 'The server has no room for this file right now. Try again later.',
   error_origin_failed: 'The file’s site did not answer properly. Try again later.',
   error_origin_not_found: 'Nothing was found there. The file may have been moved or deleted.',
   error_origin_rejected: 'The file’s site refused to send it.',

@@ -88,6 +88,7 @@ export const es: Translation = {
   error_origin_not_allowed: 'Este sitio no tiene permiso para subir archivos a este Ferry.',
   error_rate_limited: 'Demasiadas solicitudes ahora mismo. Espera un momento y vuelve a intentarlo.',
   error_storage: 'El almacenamiento no está disponible ahora mismo. Vuelve a intentarlo en un minuto.',
+  error_storage_full: 'El servidor no tiene espacio para este archivo ahora mismo. Vuelve a intentarlo más tarde.',
   error_origin_failed: 'El sitio del archivo no respondió bien. Vuelve a intentarlo más tarde.',
   error_origin_not_found: 'No se encontró nada ahí. Puede que el archivo se haya movido o eliminado.',
   error_origin_rejected: 'El sitio del archivo se negó a enviarlo.',

@@ -88,6 +88,7 @@ export const fr: Translation = {
   error_origin_not_allowed: 'Ce site n’est pas autorisé à envoyer des fichiers à ce Ferry.',
   error_rate_limited: 'Trop de demandes pour le moment. Patientez un instant, puis réessayez.',
   error_storage: 'Le stockage est indisponible pour le moment. Réessayez dans une minute.',
+  error_storage_full: 'Le serveur n’a plus de place pour ce fichier pour le moment. Réessayez plus tard.',
   error_origin_failed: 'Le site du fichier n’a pas répondu correctement. Réessayez plus tard.',
   error_origin_not_found: 'Rien n’a été trouvé là. Le fichier a peut-être été déplacé ou supprimé.',
   error_origin_rejected: 'Le site du fichier a refusé de l’envoyer.',

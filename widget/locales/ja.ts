@@ -79,6 +79,7 @@ export const ja: Translation = {
   error_origin_not_allowed: 'このサイトはこの Ferry へのアップロードを許可されていません。',
   error_rate_limited: '現在リクエストが多すぎます。少し待ってから再試行してください。',
   error_storage: 'ストレージが現在利用できません。1 分後にもう一度お試しください。',
+  error_storage_full: 'サーバーに現在このファイルを保存する空きがありません。後でもう一度お試しください。',
   error_origin_failed: 'ファイルのサイトが正しく応答しませんでした。しばらくしてからお試しください。',
   error_origin_not_found: '見つかりませんでした。ファイルが移動または削除された可能性があります。',
   error_origin_rejected: 'ファイルのサイトが送信を拒否しました。',

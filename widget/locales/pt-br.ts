@@ -89,6 +89,7 @@ export const ptBR: Translation = {
   error_origin_not_allowed: 'Este site não tem permissão para enviar arquivos a este Ferry.',
   error_rate_limited: 'Muitas solicitações agora. Aguarde um pouco e tente de novo.',
   error_storage: 'O armazenamento está indisponível agora. Tente de novo em um minuto.',
+  error_storage_full: 'O servidor está sem espaço para este arquivo agora. Tente de novo mais tarde.',
   error_origin_failed: 'O site do arquivo não respondeu direito. Tente de novo mais tarde.',
   error_origin_not_found: 'Nada foi encontrado ali. O arquivo pode ter sido movido ou excluído.',
   error_origin_rejected: 'O site do arquivo se recusou a enviá-lo.',
