@@ -20,9 +20,9 @@ function validEnv(): Record<string, string> {
   };
 }
 
-function configErrorOf(env: Record<string, string | undefined>): ConfigError {
+async function configErrorOf(env: Record<string, string | undefined>): Promise<ConfigError> {
   try {
-    buildFerry(env);
+    await buildFerry(env);
   } catch (e) {
     if (e instanceof ConfigError) return e;
     throw e;
@@ -60,9 +60,9 @@ function declareUpload(url: string, path: string, declared: number, sent: number
 }
 
 describe('Workers configuration', () => {
-  it('refuses to build without the settings Workers need, naming the variable', () => {
+  it('refuses to build without the settings Workers need, naming the variable', async () => {
     const cases: [string, Record<string, string | undefined>][] = [
-      ['S3_BUCKET', { S3_BUCKET: undefined, S3_ENDPOINT: undefined, S3_ACCESS_KEY_ID: undefined, S3_SECRET_ACCESS_KEY: undefined }],
+      ['FERRY_BUCKET', { S3_BUCKET: undefined, S3_ENDPOINT: undefined, S3_ACCESS_KEY_ID: undefined, S3_SECRET_ACCESS_KEY: undefined }],
       ['S3_ACCESS_KEY_ID', { S3_ACCESS_KEY_ID: undefined, S3_SECRET_ACCESS_KEY: undefined }],
       ['FERRY_KEYS', { FERRY_KEYS: undefined }],
       ['FERRY_KEYS', { FERRY_KEYS: 'test:not-a-key' }],
@@ -71,32 +71,32 @@ describe('Workers configuration', () => {
       ['FERRY_CF_PLAN', { FERRY_CF_PLAN: 'gold' }],
     ];
     for (const [variable, change] of cases) {
-      const error = configErrorOf({ ...validEnv(), ...change });
+      const error = await configErrorOf({ ...validEnv(), ...change });
       expect(error.variable, JSON.stringify(change)).toBe(variable);
       expect(error.message.startsWith(`${variable}: `)).toBe(true);
     }
     // The keys themselves never appear in an error.
     const env = { ...validEnv(), FERRY_KEYS: `a:${'A'.repeat(43)}=,b:short` };
-    expect(configErrorOf(env).message).not.toContain('A'.repeat(43));
+    expect((await configErrorOf(env)).message).not.toContain('A'.repeat(43));
   });
 
-  it('lets files be larger than the plan’s request-body limit (upload sessions send no body through the Worker)', () => {
+  it('lets files be larger than the plan’s request-body limit (upload sessions send no body through the Worker)', async () => {
     // The plan caps streaming uploads (the 413 tests below); files default to Node's 10 GiB.
-    expect(buildFerry(validEnv()).config.maxFileBytes).toBe(10 * 1024 ** 3);
+    expect((await buildFerry(validEnv())).config.maxFileBytes).toBe(10 * 1024 ** 3);
     for (const plan of Object.keys(CLOUDFLARE_PLANS)) {
-      expect(buildFerry({ ...validEnv(), FERRY_CF_PLAN: plan.toUpperCase(), FERRY_MAX_FILE_BYTES: '6000000000' }).config.maxFileBytes, plan).toBe(6_000_000_000);
+      expect((await buildFerry({ ...validEnv(), FERRY_CF_PLAN: plan.toUpperCase(), FERRY_MAX_FILE_BYTES: '6000000000' })).config.maxFileBytes, plan).toBe(6_000_000_000);
     }
     expect(CLOUDFLARE_PLANS.business.bytes).toBe(200_000_000);
     expect(CLOUDFLARE_PLANS.enterprise.bytes).toBe(500_000_000);
-    expect(buildFerry({ ...validEnv(), FERRY_MAX_FILE_BYTES: '5000' }).config.maxFileBytes).toBe(5000);
+    expect((await buildFerry({ ...validEnv(), FERRY_MAX_FILE_BYTES: '5000' })).config.maxFileBytes).toBe(5000);
   });
 
   it('answers every request with a 500 naming the missing variable in workerd, and logs it', async () => {
-    // wrangler.toml's own [vars] leave S3_BUCKET empty: a fresh deploy must say what to set.
+    // Neither the R2 binding nor S3_BUCKET: a deploy without its bucket must say what to set.
     const noBucket = await startWorkerd({ FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS });
     const noKeys = await startWorkerd({ ...s3Vars('ferry-files', 'http://127.0.0.1:9'), FERRY_APPS: TEST_APPS });
     try {
-      for (const [worker, variable] of [[noBucket, 'S3_BUCKET'], [noKeys, 'FERRY_KEYS']] as const) {
+      for (const [worker, variable] of [[noBucket, 'FERRY_BUCKET'], [noKeys, 'FERRY_KEYS']] as const) {
         for (const [path, init] of [['/healthz', {}], [`/v1/files?key=${KEY}&filename=a`, { method: 'POST', body: 'x' }]] as const) {
           const res = await fetch(`${worker.url}${path}`, init);
           expect(res.status, `${variable} ${path}`).toBe(500);
