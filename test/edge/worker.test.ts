@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config.js';
 import { CLOUDFLARE_PLANS, buildFerry } from '../../src/worker.js';
+import { R2Store } from '../../src/store/r2-store.js';
 import { S3Store } from '../../src/store/s3-store.js';
 import { TEST_APP, TEST_APPS, newBucket, s3Client, s3Vars, testKey } from '../helpers/targets.js';
 import { startWorkerd, type RunningWorker } from './workerd.js';
@@ -78,6 +79,31 @@ describe('Workers configuration', () => {
     // The keys themselves never appear in an error.
     const env = { ...validEnv(), FERRY_KEYS: `a:${'A'.repeat(43)}=,b:short` };
     expect((await configErrorOf(env)).message).not.toContain('A'.repeat(43));
+  });
+
+  it('builds on the R2 binding with no S3 setting at all, and names what is wrong around it', async () => {
+    // Shaped like a binding, for configuration only: nothing here is stored (the workerd+r2 target
+    // runs the real binding on Miniflare's R2).
+    const binding = { put: () => {}, createMultipartUpload: () => {} };
+    const base = { FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS };
+    const ferry = await buildFerry({ ...base, FERRY_BUCKET: binding } as never);
+    expect(ferry.store).toBeInstanceOf(R2Store);
+    expect(ferry.store.presignPart).toBeUndefined();
+    expect(await ferry.checkLifecycle()).toBeNull();
+    // An R2 token pair beside the binding: part URLs are presigned through R2's S3 API.
+    const withApi = await buildFerry({ ...base, ...s3Vars('ferry-files', 'http://127.0.0.1:9'), FERRY_BUCKET: binding } as never);
+    expect(withApi.store).toBeInstanceOf(R2Store);
+    expect(typeof withApi.store.presignPart).toBe('function');
+    const url = await withApi.store.presignPart!('apps/test/f', 'upload-1', 3, { expiresInSeconds: 60, size: 5 });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:9\/ferry-files\/apps\/test\/f\?.*partNumber=3.*uploadId=upload-1/);
+    for (const [variable, env] of [
+      ['FERRY_BUCKET', { ...base, FERRY_BUCKET: 'a string var, not a binding' }],
+      ['S3_ACCESS_KEY_ID', { ...base, S3_BUCKET: 'ferry-files', FERRY_BUCKET: binding }],
+    ] as const) {
+      const error = await configErrorOf(env as never);
+      expect(error.variable).toBe(variable);
+      expect(error.message.split('\n')).toHaveLength(1);
+    }
   });
 
   it('lets files be larger than the plan’s request-body limit (upload sessions send no body through the Worker)', async () => {
