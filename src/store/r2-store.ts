@@ -211,7 +211,7 @@ export class R2Store implements ObjectStore {
       const h = await r2('get', () => this.#bucket.head(k));
       if (!h) return null;
       if (h.size === 0 && range.clamp && range.start === 0) return { ...stored(key, h), body: emptyStream() };
-      throw new RangeError(`range ${range.start}-${range.end} lies outside an object of ${h.size} bytes`);
+      throw new RangeError(`range ${range.start}-${range.end} lies outside an object of ${h.size} bytes`, { cause: e });
     }
     if (!o) return null;
     if (range.end >= o.size && !range.clamp) {
@@ -269,9 +269,9 @@ export class R2Store implements ObjectStore {
     const { size, signal } = options;
     const upload = this.#bucket.resumeMultipartUpload(this.#prefix + key, uploadId);
     // The body's own failure (short, long, errored, aborted) is the answer, not the binding's
-    // complaint about a stream that ended early.
-    let bodyError: unknown;
-    const counted = exactLength(size, (e) => (bodyError ??= e));
+    // complaint about a stream that ended early. (Thrown as given: the caller's own error object.)
+    let bodyError: Error | undefined;
+    const counted = exactLength(size, (e) => (bodyError ??= e as Error));
     let part: R2UploadedPartLike;
     try {
       if (size === 0 || typeof FixedLengthStream === 'undefined') {
@@ -281,7 +281,7 @@ export class R2Store implements ObjectStore {
       } else {
         const fixed = new FixedLengthStream(size);
         const piping = body.pipeThrough(counted, { signal }).pipeTo(fixed.writable).catch((e: unknown) => {
-          bodyError ??= signal?.aborted ? signal.reason : e;
+          bodyError ??= (signal?.aborted ? signal.reason : e) as Error;
         });
         const sending = upload.uploadPart(n, fixed.readable);
         sending.catch(() => {});
@@ -291,7 +291,7 @@ export class R2Store implements ObjectStore {
       }
     } catch (e) {
       if (bodyError !== undefined) throw bodyError;
-      if (signal?.aborted) throw signal.reason;
+      if (signal?.aborted) throw signal.reason as Error;
       throw multipartError('putPart', e);
     }
     await r2('putPart', () =>

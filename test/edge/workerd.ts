@@ -53,6 +53,16 @@ export async function buildWorker(outdir = mkdtempSync(join(tmpdir(), 'ferry-wor
   return { dir: outdir, files: readdirSync(outdir), summary };
 }
 
+/** Bundles one Worker module with esbuild (a test or bench Worker, not Ferry's), into a temporary directory. */
+export async function buildModule(entry: string): Promise<WorkerBundle> {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-module-'));
+  await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', outfile: join(dir, 'index.js'), logLevel: 'error' });
+  const built = { dir, files: readdirSync(dir), summary: '' };
+  process.once('exit', () => removeBundle(built));
+  return built;
+}
+
 let bundle: Promise<WorkerBundle> | undefined;
 /** One build per test process, shared by every worker it starts. */
 function sharedBundle(): Promise<WorkerBundle> {

@@ -5,11 +5,8 @@
 // from here one chunk per read, so backpressure, body errors, stalls and cancellation reach the
 // store as the suite made them, and errors come back as the same classes (the body's and the
 // signal's own error objects, by identity).
-import { build } from 'esbuild';
-import { mkdtempSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FerryError, type ErrorCode } from '../../src/errors.js';
@@ -26,25 +23,12 @@ import {
   type StoredObject,
   type StoredPart,
 } from '../../src/store/object-store.js';
-import { removeBundle, startWorkerd, type RunningWorker, type WorkerBundle } from '../edge/workerd.js';
+import { buildModule, removeBundle, startWorkerd, type RunningWorker, type WorkerBundle } from '../edge/workerd.js';
 import { describeObjectStore, expectBytes, pattern, readAll, source } from './conformance.js';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
 
-async function buildOpsWorker(): Promise<WorkerBundle> {
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-r2-ops-'));
-  await build({
-    entryPoints: [join(import.meta.dirname, 'r2-ops-worker.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    outfile: join(dir, 'index.js'),
-    logLevel: 'error',
-  });
-  return { dir, files: readdirSync(dir), summary: '' };
-}
 
 /** Where the Worker pulls bodies from: each registered body answers one chunk per GET. */
 class BodyServer {
@@ -228,7 +212,7 @@ const bodies = new BodyServer();
 let stores = 0;
 
 beforeAll(async () => {
-  bundle = await buildOpsWorker();
+  bundle = await buildModule(join(import.meta.dirname, 'r2-ops-worker.ts'));
   await bodies.listen();
   worker = await startWorkerd({}, { r2: true, bundle: Promise.resolve(bundle) });
 }, 60_000);
