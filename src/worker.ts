@@ -20,6 +20,7 @@ import type { AppEnv } from './context.js';
 import { webCrypto } from './crypto/aead.js';
 import { errorBody } from './errors.js';
 import type { ObjectStore } from './store/object-store.js';
+import { largeChunks } from './store/large-chunks.js';
 import { R2Store, type R2BucketLike } from './store/r2-store.js';
 import type { BucketStore } from './store/s3-bucket.js';
 import { sweepExpired } from './store/sweep.js';
@@ -185,6 +186,15 @@ function withDeclaredLength(response: Response): Response {
   return new Response(fixed.readable, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
+/**
+ * The request with its body read in 256 KiB pieces instead of workerd's 4 KiB ones
+ * (src/store/large-chunks.ts): the same headers (Content-Length included), method and signal.
+ */
+function withLargeChunks(request: Request): Request {
+  if (!request.body) return request;
+  return new Request(request, { body: largeChunks(request.body), signal: request.signal } as RequestInit);
+}
+
 function misconfigured(error: ConfigError): Response {
   console.error(`ferry: ${error.message}`);
   return new Response(errorBody('internal_error', `Ferry is not configured: ${error.message}`), {
@@ -197,7 +207,7 @@ export default {
   async fetch(request: Request, env: WorkerEnv, ctx: WorkerContext): Promise<Response> {
     const ferry = await ferryFor(env);
     if (ferry instanceof ConfigError) return misconfigured(ferry);
-    const response = Promise.resolve(ferry.app.fetch(request, env, ctx as never));
+    const response = Promise.resolve(ferry.app.fetch(withLargeChunks(request), env, ctx as never));
     // If the client goes away mid-upload, keep the isolate until the clean-up (deleting what
     // was written, aborting the multipart upload) has run.
     ctx.waitUntil(response.catch(() => {}));

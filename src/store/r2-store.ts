@@ -15,6 +15,7 @@
 // Worker (part URLs presigned through R2's S3 API), the part list comes from that API instead
 // (`partsApi`). docs/deploy.md says what differs from S3.
 import { FerryError } from '../errors.js';
+import { largeChunks } from './large-chunks.js';
 import {
   EXPIRES_METADATA,
   InvalidParts,
@@ -198,7 +199,7 @@ export class R2Store implements ObjectStore {
     const k = this.#prefix + key;
     if (!range) {
       const o = await r2('get', () => this.#bucket.get(k));
-      return o && { ...stored(key, o), body: o.body };
+      return o && { ...stored(key, o), body: largeChunks(o.body) };
     }
     assertRangeShape(range);
     let o: R2ObjectBodyLike | null;
@@ -218,7 +219,7 @@ export class R2Store implements ObjectStore {
       await o.body.cancel().catch(() => {});
       throw new RangeError(`range ${range.start}-${range.end} lies outside an object of ${o.size} bytes`);
     }
-    return { ...stored(key, o), body: o.body };
+    return { ...stored(key, o), body: largeChunks(o.body) };
   }
 
   async head(key: string): Promise<StoredObject | null> {
