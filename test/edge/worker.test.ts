@@ -233,4 +233,30 @@ describe('Cron Trigger in workerd', () => {
       client.destroy();
     }
   });
+
+  it('on the R2 binding, deletes expired files and aborts expired uploads in parts', async () => {
+    const worker = await startWorkerd({ FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS }, { r2: true });
+    try {
+      const store = new R2Store({ bucket: await worker.bucket() });
+      const res = await fetch(`${worker.url}/v1/files?key=${KEY}&filename=a.txt&ttl=1`, { method: 'POST', body: 'hello' });
+      expect(res.status).toBe(201);
+      const soon = (await res.json()) as { expiresAt: string };
+      const kept = await fetch(`${worker.url}/v1/files?key=${KEY}&filename=b.txt&ttl=3600`, { method: 'POST', body: 'hello' });
+      expect(kept.status).toBe(201);
+      const stale = await store.createMultipart('apps/test/stale', { expiresAt: new Date(Date.now() + 500) });
+      await store.putPart('apps/test/stale', stale, 1, new Blob(['abc']).stream(), { size: 3 });
+      await new Promise((r) => setTimeout(r, 1100 + Date.parse(soon.expiresAt) - Date.now()));
+      await worker.scheduled();
+      const left: string[] = [];
+      for await (const o of store.list('')) left.push(o.key);
+      expect(left).toHaveLength(1);
+      const pending: string[] = [];
+      for await (const u of store.listMultipart('')) pending.push(u.uploadId);
+      expect(pending).toEqual([]);
+      // The binding cannot read lifecycle rules: no warning is made up.
+      expect(worker.output()).not.toMatch(/ferry: warning/);
+    } finally {
+      await worker.dispose();
+    }
+  });
 });

@@ -119,6 +119,13 @@ export default {
           return Response.json({ ok: await store.completeMultipart(a.key, a.uploadId as string, a.parts as never) });
         case 'abortMultipart':
           return Response.json({ ok: await store.abortMultipart(a.key, a.uploadId as string) });
+        case 'chunkSizes': {
+          // The piece sizes a reader of the object's body sees.
+          const got = await store.get(a.key);
+          const sizes: number[] = [];
+          for await (const c of got!.body as unknown as AsyncIterable<Uint8Array>) sizes.push(c.byteLength);
+          return Response.json({ ok: sizes });
+        }
         case 'accepted':
           return Response.json({ ok: accepted });
         case 'residue': {

@@ -194,6 +194,9 @@ class RemoteStore implements ObjectStore {
       yield { ...u, initiated: new Date(u.initiated), ...(u.expiresAt ? { expiresAt: new Date(u.expiresAt) } : {}) };
     }
   }
+  chunkSizes(key: string): Promise<number[]> {
+    return this.#call('chunkSizes', { key });
+  }
   accepted(): Promise<number> {
     return this.#call('accepted', { key: 'x' });
   }
@@ -253,6 +256,15 @@ describe('R2Store in workerd: what the binding adds', () => {
     const got = await store.get('uneven');
     expectBytes(await readAll(got!.body), new Uint8Array([...pattern(PART, 1), ...pattern(PART, 9), ...pattern(10, 3)]));
     expect(await store.residue()).toEqual(['uneven']);
+  });
+
+  it('hands a body over in 256 KiB pieces, not the binding’s 4 KiB ones (each piece costs a trip through every stream after it)', async () => {
+    const store = new RemoteStore(worker.url, bodies, `z${stores++}/`);
+    const size = 2 * MiB + 100;
+    await store.put('pieces', source(pattern(size)).stream, { expiresAt: new Date('2030-01-01T00:00:00Z') });
+    const sizes = await store.chunkSizes('pieces');
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(size);
+    expect(sizes.slice(0, -1).every((s) => s === 256 * 1024), JSON.stringify(sizes.slice(0, 12))).toBe(true);
   });
 
   it('keeps its ledger out of every listing', async () => {
