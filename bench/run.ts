@@ -526,6 +526,10 @@ if (want('upload') || want('pick') || withWorkers) {
       if (withWorkers) {
         if (!want('upload')) contenders.push(floorContender('floor-s3', env.floorS3, env.s3rver.pid, 'floor'));
         contenders.push(ferryContender('worker', await env.worker(), 'floor-s3', env.s3rver.pid, 'worker'));
+        // The R2 binding: Ferry's Worker against a floor Worker on the same kind of binding. Both
+        // processes hold their local R2 too (Miniflare runs it inside workerd), so their CPU
+        // and memory include R2's share; the difference is Ferry's.
+        contenders.push(ferryContender('worker-r2', await env.workerR2(), 'floor-r2'), floorContender('floor-r2', await env.floorR2()));
       }
       await storageBench(contenders);
       await requestBench(env.s3Endpoint, contenders);

@@ -9,7 +9,7 @@ import type { Hono } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
 import { createApp } from './app.js';
 import { AppRegistry, parseApps, type App } from './apps.js';
-import { ConfigError, type Env, type FerryConfig } from './config.js';
+import { ConfigError, type Env, type FerryConfig, type S3Config } from './config.js';
 import type { AppConfig, AppEnv } from './context.js';
 import type { CryptoProvider } from './crypto/aead.js';
 import { parseKeyring, type Keyring } from './crypto/keyring.js';
@@ -17,10 +17,8 @@ import type { Limits } from './limits.js';
 import type { RequestLogger } from './request-log.js';
 import { buildSources } from './sources/registry.js';
 import type { Connector } from './sources/url/connector.js';
-import { checkLifecycle } from './store/lifecycle-check.js';
 import type { ObjectStore } from './store/object-store.js';
-import { createS3Client } from './store/s3-client.js';
-import { S3Store } from './store/s3-store.js';
+import type { BucketStore } from './store/s3-bucket.js';
 
 /** What a runtime supplies. Everything else is built here, the same way everywhere. */
 export interface Platform {
@@ -33,6 +31,13 @@ export interface Platform {
   readFile?: (path: string) => string;
   /** The store when no bucket is configured (Node: the filesystem store). */
   localStore?: (dataDir: string) => ObjectStore;
+  /** The store the adapter built itself (Workers: the R2 binding); it wins over S3_BUCKET. */
+  bucket?: BucketStore;
+  /**
+   * Opens the S3 bucket of S3_BUCKET (src/store/s3-bucket.ts `openS3Bucket`). Passed in, not
+   * imported, so that the AWS SDK is loaded only where S3 is used (the Worker imports it lazily).
+   */
+  openS3?: (s3: S3Config, options: { partSize?: number; log: (line: string) => void }) => BucketStore;
   /** S3 part size, when the store's default does not suit the runtime. */
   s3PartSize?: number;
   /** Reaches links (Node: the resolving connector); default: fetch with the literal-address checks. */
@@ -90,24 +95,14 @@ export function keyringFrom(keys: string): Keyring {
 }
 
 function storeFor(config: FerryConfig, platform: Platform): Pick<ComposedFerry, 'store' | 'checkLifecycle'> {
+  if (platform.bucket) return platform.bucket;
   const s3 = config.s3;
   if (!s3) {
     if (!platform.localStore) throw new ConfigError('S3_BUCKET', 'is required here, where there is no local disk');
     return { store: platform.localStore(config.dataDir), checkLifecycle: () => Promise.resolve(null) };
   }
-  const client = createS3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-    forcePathStyle: s3.forcePathStyle,
-    idleTimeoutMs: s3.timeoutSeconds * 1000,
-  });
-  return {
-    store: new S3Store({ client, bucket: s3.bucket, prefix: s3.prefix, partSize: platform.s3PartSize }),
-    // The one-day promise also rests on the bucket's lifecycle rule: the adapter says when it is missing.
-    checkLifecycle: () => checkLifecycle(client, s3.bucket, s3.prefix, { onUnchecked: (note) => platform.log(`ferry: ${note}`) }),
-  };
+  if (!platform.openS3) throw new ConfigError('S3_BUCKET', 'is set, but this runtime was started without S3 support');
+  return platform.openS3(s3, { partSize: platform.s3PartSize, log: platform.log });
 }
 
 function appConfig(config: FerryConfig, platformBodyLimit: AppConfig['platformBodyLimit']): AppConfig {

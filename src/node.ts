@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createHmac } from 'node:crypto';
 import { devApp, type App } from './apps.js';
 import { composeFerry } from './compose.js';
+import { openS3Bucket } from './store/s3-bucket.js';
 import { MemoryLimits } from './limits.js';
 import { strictHttpServer } from './node-http/client-errors.js';
 import type { RequestLogger } from './request-log.js';
@@ -119,6 +120,7 @@ export async function startFerry(env: Env, options: StartOptions = {}): Promise<
     defaultApps: (c, keyring) => embeddedApps(c, keyring, log),
     readFile: (path) => readFileSync(path, 'utf8'),
     localStore: (dataDir) => new FsStore(resolve(dataDir)),
+    openS3: openS3Bucket,
     connector: nodeConnector({ allowlist: config.urlAllowlist, timeoutMs: config.originTimeoutSeconds * 1000 }),
     limits: new MemoryLimits(),
     getConnInfo,

@@ -1,15 +1,17 @@
 // The Cloudflare Workers adapter: the sibling of src/node.ts. It reads configuration from the
-// Worker's vars and secrets, checks what only Workers require, and has src/compose.ts build the
-// same app with the WebCrypto provider and the S3 store (S3 itself, or R2 through its S3 API);
-// then it hands requests to it and runs the Cron sweep. `wrangler.toml` points here.
+// Worker's vars, secrets and bindings, checks what only Workers require, and has src/compose.ts
+// build the same app with the WebCrypto provider and a bucket store; then it hands requests to it
+// and runs the Cron sweep. `wrangler.toml` points here.
 //
-// Workers have no local disk, so S3_BUCKET, its credentials, FERRY_KEYS and FERRY_APPS are
-// required; a missing or bad one answers every request with a 500 naming the variable (and logs
-// it), since a Worker has no start-up to fail. `env` holds the vars and secrets, all strings.
-// Cloudflare caps request bodies by plan (FERRY_CF_PLAN): the app learns that cap as
-// `platformBodyLimit`, so an oversized streaming upload gets a 413 naming the plan. Files
-// themselves may be larger (FERRY_MAX_FILE_BYTES, 10 GiB by default, as on Node): upload
-// sessions send their bytes straight to the bucket.
+// The bucket, in this order: the R2 binding FERRY_BUCKET (`[[r2_buckets]]` in wrangler.toml), no
+// credentials needed, the AWS SDK never loaded; with S3_BUCKET and an R2 token pair beside it,
+// part URLs of upload sessions are presigned through R2's S3 API for that same bucket. Without
+// the binding, S3_BUCKET and its credentials (AWS S3, or R2 through its S3 API), the SDK then
+// loaded on first use. A missing or bad setting answers every request with a 500 naming it (and
+// logs it), since a Worker has no start-up to fail. Cloudflare caps request bodies by plan
+// (FERRY_CF_PLAN): the app learns that cap as `platformBodyLimit`, so an oversized streaming
+// upload gets a 413 naming the plan. Files themselves may be larger (FERRY_MAX_FILE_BYTES, 10 GiB
+// by default, as on Node): upload sessions send their bytes in parts.
 import type { Hono } from 'hono';
 import { getConnInfo } from 'hono/cloudflare-workers';
 import { composeFerry } from './compose.js';
@@ -18,6 +20,9 @@ import type { AppEnv } from './context.js';
 import { webCrypto } from './crypto/aead.js';
 import { errorBody } from './errors.js';
 import type { ObjectStore } from './store/object-store.js';
+import { largeChunks } from './store/large-chunks.js';
+import { R2Store, type R2BucketLike } from './store/r2-store.js';
+import type { BucketStore } from './store/s3-bucket.js';
 import { sweepExpired } from './store/sweep.js';
 
 /** The parts of Workers' ExecutionContext this adapter uses. */
@@ -54,6 +59,44 @@ const NODE_DEFAULT_MAX_FILE_BYTES = 10 * 1024 ** 3;
 /** Below the 8 MiB from which the AWS SDK's browser build hashes payloads in JavaScript. */
 const WORKER_PART_SIZE = 7 * 1024 * 1024;
 
+/** The R2 binding's name in wrangler.toml (not exported: a Worker module exports only handlers and objects). */
+const BUCKET_BINDING = 'FERRY_BUCKET';
+
+/** What a Worker receives: vars and secrets (strings) and its bindings. */
+export type WorkerEnv = Env & { [BUCKET_BINDING]?: unknown };
+
+function isBucket(value: unknown): value is R2BucketLike {
+  const b = value as Partial<R2BucketLike> | null;
+  return typeof b === 'object' && b !== null && typeof b.put === 'function' && typeof b.createMultipartUpload === 'function';
+}
+
+/** The bucket store from the binding, or from S3_BUCKET through the AWS SDK (imported only then). */
+async function bucketFor(env: WorkerEnv, config: FerryConfig): Promise<BucketStore> {
+  const binding = env[BUCKET_BINDING];
+  if (binding !== undefined && !isBucket(binding)) {
+    throw new ConfigError(BUCKET_BINDING, 'is bound, but not to an R2 bucket: declare it under [[r2_buckets]] in wrangler.toml');
+  }
+  const s3 = config.s3;
+  if (s3 && !s3.accessKeyId) {
+    throw new ConfigError('S3_ACCESS_KEY_ID', 'is required with S3_BUCKET on Cloudflare Workers (with S3_SECRET_ACCESS_KEY, as secrets)');
+  }
+  if (binding) {
+    // An R2 token pair beside the binding: the same bucket's S3 API presigns part URLs, so
+    // session parts go straight to R2, and lists them (the binding cannot).
+    const api = s3 ? (await import('./store/s3-bucket.js')).openS3Bucket(s3, { log: console.log }) : undefined;
+    const store = new R2Store({ bucket: binding, prefix: s3?.prefix, ...(api ? { partsApi: api.store } : {}) });
+    // The binding cannot read the bucket's lifecycle rules; R2's S3 API can, when configured.
+    return { store, checkLifecycle: api ? api.checkLifecycle : () => Promise.resolve(null) };
+  }
+  if (!s3) {
+    throw new ConfigError(
+      BUCKET_BINDING,
+      'is required on Cloudflare Workers, which have no local disk: bind an R2 bucket as FERRY_BUCKET ([[r2_buckets]] in wrangler.toml), or set S3_BUCKET and its credentials for S3',
+    );
+  }
+  return (await import('./store/s3-bucket.js')).openS3Bucket(s3, { partSize: WORKER_PART_SIZE, log: console.log });
+}
+
 export function planLimit(env: Env): PlanLimit {
   const raw = env.FERRY_CF_PLAN?.trim().toLowerCase() || 'free';
   if (!Object.hasOwn(CLOUDFLARE_PLANS, raw)) {
@@ -73,17 +116,12 @@ export interface WorkerFerry {
 }
 
 /** Reads and checks the Worker's configuration, throwing a ConfigError naming the first bad variable. */
-export function buildFerry(env: Env): WorkerFerry {
+export async function buildFerry(env: WorkerEnv): Promise<WorkerFerry> {
   const plan = planLimit(env);
   // The plan caps request bodies, so it caps streaming uploads (POST/PUT /v1/files), not files:
   // an upload session's bytes go to the bucket, never through the Worker (docs/uploads.md).
   const config = readConfig(env, { maxFileBytes: NODE_DEFAULT_MAX_FILE_BYTES, dataDir: '' });
-  if (!config.s3) {
-    throw new ConfigError('S3_BUCKET', 'is required on Cloudflare Workers, which have no local disk: set it to an S3 or R2 bucket');
-  }
-  if (!config.s3.accessKeyId) {
-    throw new ConfigError('S3_ACCESS_KEY_ID', 'is required on Cloudflare Workers (with S3_SECRET_ACCESS_KEY, as secrets)');
-  }
+  const bucket = await bucketFor(env, config);
   let limit: PlanLimit = plan;
   // An Enterprise zone may raise its Maximum Upload Size (up to 5 GB): FERRY_MAX_FILE_BYTES above
   // the plan's default then says streaming uploads may be that large too.
@@ -99,11 +137,11 @@ export function buildFerry(env: Env): WorkerFerry {
       throw new ConfigError('FERRY_APPS', 'is required on Cloudflare Workers: a JSON array of apps, inline (`wrangler secret put FERRY_APPS`)');
     },
     // No readFile: Workers have no files, so "@file.json" is refused with a clear message.
-    // 7 MiB parts, two in flight, so an upload holds about 14 MiB, well under 128 MB. Not the
-    // default 8 MiB: the SDK hashes each part for its signature with WebCrypto only below 8 MiB,
-    // and from 8 MiB on in plain JavaScript, about a third of an upload's CPU time in workerd
-    // (docs/benchmarks.md).
-    s3PartSize: WORKER_PART_SIZE,
+    // S3 mode: 7 MiB parts, two in flight, so an upload holds about 14 MiB, well under 128 MB.
+    // Not the default 8 MiB: the SDK hashes each part for its signature with WebCrypto only
+    // below 8 MiB, and from 8 MiB on in plain JavaScript, about a third of an upload's CPU time
+    // in workerd (docs/benchmarks.md). The binding signs nothing: R2Store's 8 MiB parts.
+    bucket,
     // No `limits`: counters in one isolate's memory would mean nothing across Cloudflare's many
     // isolates. Rate limits at the edge belong to Cloudflare's rate-limiting rules.
     platformBodyLimit: { name: limit.name, bytes: limit.bytes },
@@ -117,17 +155,16 @@ export function buildFerry(env: Env): WorkerFerry {
 
 // One Ferry per isolate and env object: the env a Worker receives is the same object on every
 // request until its vars or secrets change, so a new env means a new build.
-const built = new WeakMap<object, WorkerFerry | ConfigError>();
+const built = new WeakMap<object, Promise<WorkerFerry | ConfigError>>();
 
-function ferryFor(env: Env): WorkerFerry | ConfigError {
+function ferryFor(env: WorkerEnv): Promise<WorkerFerry | ConfigError> {
   let entry = built.get(env);
   if (!entry) {
-    try {
-      entry = buildFerry(env);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      entry = e;
-    }
+    entry = buildFerry(env).catch((e: unknown) => {
+      if (e instanceof ConfigError) return e;
+      built.delete(env);
+      throw e;
+    });
     built.set(env, entry);
   }
   return entry;
@@ -149,6 +186,15 @@ function withDeclaredLength(response: Response): Response {
   return new Response(fixed.readable, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
+/**
+ * The request with its body read in 256 KiB pieces instead of workerd's 4 KiB ones
+ * (src/store/large-chunks.ts): the same headers (Content-Length included), method and signal.
+ */
+function withLargeChunks(request: Request): Request {
+  if (!request.body) return request;
+  return new Request(request, { body: largeChunks(request.body), signal: request.signal } as RequestInit);
+}
+
 function misconfigured(error: ConfigError): Response {
   console.error(`ferry: ${error.message}`);
   return new Response(errorBody('internal_error', `Ferry is not configured: ${error.message}`), {
@@ -158,10 +204,10 @@ function misconfigured(error: ConfigError): Response {
 }
 
 export default {
-  fetch(request: Request, env: Env, ctx: WorkerContext): Response | Promise<Response> {
-    const ferry = ferryFor(env);
+  async fetch(request: Request, env: WorkerEnv, ctx: WorkerContext): Promise<Response> {
+    const ferry = await ferryFor(env);
     if (ferry instanceof ConfigError) return misconfigured(ferry);
-    const response = Promise.resolve(ferry.app.fetch(request, env, ctx as never));
+    const response = Promise.resolve(ferry.app.fetch(withLargeChunks(request), env, ctx as never));
     // If the client goes away mid-upload, keep the isolate until the clean-up (deleting what
     // was written, aborting the multipart upload) has run.
     ctx.waitUntil(response.catch(() => {}));
@@ -172,8 +218,8 @@ export default {
    * Cron Trigger (wrangler.toml): deletes expired objects, and checks the bucket's lifecycle rule
    * (the backstop), which on Node happens at start-up; Workers have no start-up to do it in.
    */
-  scheduled(_controller: unknown, env: Env, ctx: WorkerContext): void {
-    const ferry = ferryFor(env);
+  async scheduled(_controller: unknown, env: WorkerEnv, ctx: WorkerContext): Promise<void> {
+    const ferry = await ferryFor(env);
     if (ferry instanceof ConfigError) {
       console.error(`ferry: ${ferry.message}`);
       return;

@@ -2,7 +2,9 @@
 // one's CPU time and memory can be read on its own: one s3rver (the S3 backend every S3
 // contender shares, one bucket each), Ferry twice (embedded store, S3 store) plus once more for
 // link picks, the floor server twice, @tus/server, and the link origin with a raw Node proxy in
-// front of it. The Worker runs in workerd (Miniflare) on demand, being slow to build.
+// front of it. The Worker runs in workerd (Miniflare) on demand, being slow to build: on S3 (the
+// bench's s3rver), and on the R2 binding (Miniflare's local R2) beside the R2 floor Worker
+// (bench/servers/r2-floor.ts), each in its own workerd process.
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -54,6 +56,10 @@ export interface Environment {
   baseline?: Baseline;
   /** Starts the Worker in workerd on its own bucket (once). */
   worker(): Promise<Server>;
+  /** Starts the Worker in workerd on its R2 binding (once). */
+  workerR2(): Promise<Server>;
+  /** Starts the R2 floor Worker in workerd on its own R2 binding (once). */
+  floorR2(): Promise<Server>;
   /** Every process started, for the run's CPU accounting. */
   all(): Server[];
   stop(): Promise<void>;
@@ -87,9 +93,9 @@ export async function startEnvironment(options: { ferryNodeArgs?: string[]; base
   const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
   const started: Server[] = [];
   const track = (s: Server) => (started.push(s), s);
-  let workerDispose: (() => Promise<void>) | undefined;
+  const disposers: (() => Promise<void>)[] = [];
   const stop = async () => {
-    await workerDispose?.().catch(() => {});
+    for (const d of disposers) await d().catch(() => {});
     for (const s of started.reverse()) await s.child?.stop();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -130,7 +136,26 @@ export async function startEnvironment(options: { ferryNodeArgs?: string[]; base
       baseline = { ferryFs: track(bFs), ferryS3: track(bS3), ferryPick: track(bPick) };
     }
 
+    // One workerd at a time starts, so each new process is told apart from the ones before.
+    let starting: Promise<unknown> = Promise.resolve();
+    const workerd = (name: string, vars: Record<string, string>, options: { r2?: boolean; bundle?: string } = {}): Promise<Server> => {
+      const next = starting.then(async () => {
+        const { startWorkerd, buildModule } = await import('../../test/edge/workerd.js');
+        const before = new Set(childPids(process.pid, 'workerd'));
+        const running = await startWorkerd(vars, { r2: options.r2, ...(options.bundle ? { bundle: buildModule(join(root, options.bundle)) } : {}) });
+        disposers.push(() => running.dispose());
+        const pid = childPids(process.pid, 'workerd').find((p) => !before.has(p));
+        if (pid === undefined) throw new Error('cannot find the workerd process');
+        return track({ name, url: running.url, pid });
+      });
+      starting = next.catch(() => {});
+      return next;
+    };
+    // Enterprise with a raised Maximum Upload Size, so that 1 GiB goes through.
+    const ferryWorkerVars = { FERRY_KEYS, FERRY_APPS: JSON.stringify([BENCH_APP]), FERRY_CF_PLAN: 'enterprise', FERRY_MAX_FILE_BYTES: String(2 * 1024 ** 3) };
     let worker: Promise<Server> | undefined;
+    let workerR2: Promise<Server> | undefined;
+    let floorR2: Promise<Server> | undefined;
     return {
       s3rver,
       s3Endpoint: endpoint,
@@ -143,23 +168,9 @@ export async function startEnvironment(options: { ferryNodeArgs?: string[]; base
       origin,
       proxy,
       baseline,
-      worker: () =>
-        (worker ??= (async () => {
-          const { startWorkerd } = await import('../../test/edge/workerd.js');
-          const before = new Set(childPids(process.pid, 'workerd'));
-          const running = await startWorkerd({
-            ...s3Env('worker', endpoint),
-            FERRY_KEYS,
-            FERRY_APPS: JSON.stringify([BENCH_APP]),
-            // Enterprise with a raised Maximum Upload Size, so that 1 GiB goes through.
-            FERRY_CF_PLAN: 'enterprise',
-            FERRY_MAX_FILE_BYTES: String(2 * 1024 ** 3),
-          });
-          workerDispose = () => running.dispose();
-          const pid = childPids(process.pid, 'workerd').find((p) => !before.has(p));
-          if (pid === undefined) throw new Error('cannot find the workerd process');
-          return track({ name: 'Ferry in workerd, S3 store', url: running.url, pid });
-        })()),
+      worker: () => (worker ??= workerd('Ferry in workerd, S3 store', { ...s3Env('worker', endpoint), ...ferryWorkerVars })),
+      workerR2: () => (workerR2 ??= workerd('Ferry in workerd, R2 binding', ferryWorkerVars, { r2: true })),
+      floorR2: () => (floorR2 ??= workerd('floor Worker, R2 binding', {}, { r2: true, bundle: 'bench/servers/r2-floor.ts' })),
       all: () => [...started],
       stop,
     };

@@ -31,8 +31,10 @@ it('builds offline into a bundle within Workers’ compressed size limits', asyn
   expect(gzip, `gzipped bundle is ${kib(gzip)}; paid plans allow 10 MiB`).toBeLessThan(PAID_PLAN_LIMIT);
   expect(gzip, `gzipped bundle is ${kib(gzip)}; the Free plan allows 3 MiB`).toBeLessThan(FREE_PLAN_LIMIT);
   // Node-only code stays out of the Worker: the filesystem store, node:crypto's provider and the
-  // Node server (esbuild keeps these names; S3Store shows that it does).
+  // Node server (esbuild keeps these names; S3Store and R2Store show that it does). The S3 store
+  // stays in the bundle for S3-API mode, loaded lazily (src/worker.ts).
   const code = modules.map((f) => readFileSync(join(bundle!.dir, f), 'utf8')).join('\n');
   expect(code).toMatch(/\bS3Store\b/);
+  expect(code).toMatch(/\bR2Store\b/);
   for (const name of ['FsStore', 'nodeCrypto', 'createAdaptorServer']) expect(code).not.toMatch(new RegExp(`\\b${name}\\b`));
 });

@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config.js';
 import { CLOUDFLARE_PLANS, buildFerry } from '../../src/worker.js';
+import { R2Store } from '../../src/store/r2-store.js';
 import { S3Store } from '../../src/store/s3-store.js';
 import { TEST_APP, TEST_APPS, newBucket, s3Client, s3Vars, testKey } from '../helpers/targets.js';
 import { startWorkerd, type RunningWorker } from './workerd.js';
@@ -20,9 +21,9 @@ function validEnv(): Record<string, string> {
   };
 }
 
-function configErrorOf(env: Record<string, string | undefined>): ConfigError {
+async function configErrorOf(env: Record<string, string | undefined>): Promise<ConfigError> {
   try {
-    buildFerry(env);
+    await buildFerry(env);
   } catch (e) {
     if (e instanceof ConfigError) return e;
     throw e;
@@ -60,9 +61,9 @@ function declareUpload(url: string, path: string, declared: number, sent: number
 }
 
 describe('Workers configuration', () => {
-  it('refuses to build without the settings Workers need, naming the variable', () => {
+  it('refuses to build without the settings Workers need, naming the variable', async () => {
     const cases: [string, Record<string, string | undefined>][] = [
-      ['S3_BUCKET', { S3_BUCKET: undefined, S3_ENDPOINT: undefined, S3_ACCESS_KEY_ID: undefined, S3_SECRET_ACCESS_KEY: undefined }],
+      ['FERRY_BUCKET', { S3_BUCKET: undefined, S3_ENDPOINT: undefined, S3_ACCESS_KEY_ID: undefined, S3_SECRET_ACCESS_KEY: undefined }],
       ['S3_ACCESS_KEY_ID', { S3_ACCESS_KEY_ID: undefined, S3_SECRET_ACCESS_KEY: undefined }],
       ['FERRY_KEYS', { FERRY_KEYS: undefined }],
       ['FERRY_KEYS', { FERRY_KEYS: 'test:not-a-key' }],
@@ -71,32 +72,57 @@ describe('Workers configuration', () => {
       ['FERRY_CF_PLAN', { FERRY_CF_PLAN: 'gold' }],
     ];
     for (const [variable, change] of cases) {
-      const error = configErrorOf({ ...validEnv(), ...change });
+      const error = await configErrorOf({ ...validEnv(), ...change });
       expect(error.variable, JSON.stringify(change)).toBe(variable);
       expect(error.message.startsWith(`${variable}: `)).toBe(true);
     }
     // The keys themselves never appear in an error.
     const env = { ...validEnv(), FERRY_KEYS: `a:${'A'.repeat(43)}=,b:short` };
-    expect(configErrorOf(env).message).not.toContain('A'.repeat(43));
+    expect((await configErrorOf(env)).message).not.toContain('A'.repeat(43));
   });
 
-  it('lets files be larger than the plan’s request-body limit (upload sessions send no body through the Worker)', () => {
+  it('builds on the R2 binding with no S3 setting at all, and names what is wrong around it', async () => {
+    // Shaped like a binding, for configuration only: nothing here is stored (the workerd+r2 target
+    // runs the real binding on Miniflare's R2).
+    const binding = { put: () => {}, createMultipartUpload: () => {} };
+    const base = { FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS };
+    const ferry = await buildFerry({ ...base, FERRY_BUCKET: binding } as never);
+    expect(ferry.store).toBeInstanceOf(R2Store);
+    expect(ferry.store.presignPart).toBeUndefined();
+    expect(await ferry.checkLifecycle()).toBeNull();
+    // An R2 token pair beside the binding: part URLs are presigned through R2's S3 API.
+    const withApi = await buildFerry({ ...base, ...s3Vars('ferry-files', 'http://127.0.0.1:9'), FERRY_BUCKET: binding } as never);
+    expect(withApi.store).toBeInstanceOf(R2Store);
+    expect(typeof withApi.store.presignPart).toBe('function');
+    const url = await withApi.store.presignPart!('apps/test/f', 'upload-1', 3, { expiresInSeconds: 60, size: 5 });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:9\/ferry-files\/apps\/test\/f\?.*partNumber=3.*uploadId=upload-1/);
+    for (const [variable, env] of [
+      ['FERRY_BUCKET', { ...base, FERRY_BUCKET: 'a string var, not a binding' }],
+      ['S3_ACCESS_KEY_ID', { ...base, S3_BUCKET: 'ferry-files', FERRY_BUCKET: binding }],
+    ] as const) {
+      const error = await configErrorOf(env as never);
+      expect(error.variable).toBe(variable);
+      expect(error.message.split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('lets files be larger than the plan’s request-body limit (upload sessions send no body through the Worker)', async () => {
     // The plan caps streaming uploads (the 413 tests below); files default to Node's 10 GiB.
-    expect(buildFerry(validEnv()).config.maxFileBytes).toBe(10 * 1024 ** 3);
+    expect((await buildFerry(validEnv())).config.maxFileBytes).toBe(10 * 1024 ** 3);
     for (const plan of Object.keys(CLOUDFLARE_PLANS)) {
-      expect(buildFerry({ ...validEnv(), FERRY_CF_PLAN: plan.toUpperCase(), FERRY_MAX_FILE_BYTES: '6000000000' }).config.maxFileBytes, plan).toBe(6_000_000_000);
+      expect((await buildFerry({ ...validEnv(), FERRY_CF_PLAN: plan.toUpperCase(), FERRY_MAX_FILE_BYTES: '6000000000' })).config.maxFileBytes, plan).toBe(6_000_000_000);
     }
     expect(CLOUDFLARE_PLANS.business.bytes).toBe(200_000_000);
     expect(CLOUDFLARE_PLANS.enterprise.bytes).toBe(500_000_000);
-    expect(buildFerry({ ...validEnv(), FERRY_MAX_FILE_BYTES: '5000' }).config.maxFileBytes).toBe(5000);
+    expect((await buildFerry({ ...validEnv(), FERRY_MAX_FILE_BYTES: '5000' })).config.maxFileBytes).toBe(5000);
   });
 
   it('answers every request with a 500 naming the missing variable in workerd, and logs it', async () => {
-    // wrangler.toml's own [vars] leave S3_BUCKET empty: a fresh deploy must say what to set.
+    // Neither the R2 binding nor S3_BUCKET: a deploy without its bucket must say what to set.
     const noBucket = await startWorkerd({ FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS });
     const noKeys = await startWorkerd({ ...s3Vars('ferry-files', 'http://127.0.0.1:9'), FERRY_APPS: TEST_APPS });
     try {
-      for (const [worker, variable] of [[noBucket, 'S3_BUCKET'], [noKeys, 'FERRY_KEYS']] as const) {
+      for (const [worker, variable] of [[noBucket, 'FERRY_BUCKET'], [noKeys, 'FERRY_KEYS']] as const) {
         for (const [path, init] of [['/healthz', {}], [`/v1/files?key=${KEY}&filename=a`, { method: 'POST', body: 'x' }]] as const) {
           const res = await fetch(`${worker.url}${path}`, init);
           expect(res.status, `${variable} ${path}`).toBe(500);
@@ -205,6 +231,32 @@ describe('Cron Trigger in workerd', () => {
     } finally {
       await worker.dispose();
       client.destroy();
+    }
+  });
+
+  it('on the R2 binding, deletes expired files and aborts expired uploads in parts', async () => {
+    const worker = await startWorkerd({ FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS }, { r2: true });
+    try {
+      const store = new R2Store({ bucket: await worker.bucket() });
+      const res = await fetch(`${worker.url}/v1/files?key=${KEY}&filename=a.txt&ttl=1`, { method: 'POST', body: 'hello' });
+      expect(res.status).toBe(201);
+      const soon = (await res.json()) as { expiresAt: string };
+      const kept = await fetch(`${worker.url}/v1/files?key=${KEY}&filename=b.txt&ttl=3600`, { method: 'POST', body: 'hello' });
+      expect(kept.status).toBe(201);
+      const stale = await store.createMultipart('apps/test/stale', { expiresAt: new Date(Date.now() + 500) });
+      await store.putPart('apps/test/stale', stale, 1, new Blob(['abc']).stream(), { size: 3 });
+      await new Promise((r) => setTimeout(r, 1100 + Date.parse(soon.expiresAt) - Date.now()));
+      await worker.scheduled();
+      const left: string[] = [];
+      for await (const o of store.list('')) left.push(o.key);
+      expect(left).toHaveLength(1);
+      const pending: string[] = [];
+      for await (const u of store.listMultipart('')) pending.push(u.uploadId);
+      expect(pending).toEqual([]);
+      // The binding cannot read lifecycle rules: no warning is made up.
+      expect(worker.output()).not.toMatch(/ferry: warning/);
+    } finally {
+      await worker.dispose();
     }
   });
 });

@@ -10,6 +10,10 @@
 // 400 for a bad ?ttl) does not reach the client until the whole body has been sent, which the
 // Cloudflare edge does not do; the plan-limit test hung on it.
 //
+// With `r2`, the Worker gets its R2 binding (FERRY_BUCKET) on Miniflare's local R2, which keeps
+// its objects in a temporary directory (workerd's own R2 simulator, in the same process); the
+// test sees that bucket through `bucket()`.
+//
 // Nothing here talks to the network: wrangler runs with metrics, its banner's update check and
 // the `cf` fetch turned off, and Miniflare with `cf: false`.
 import { execFile } from 'node:child_process';
@@ -19,6 +23,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Miniflare } from 'miniflare';
+import type { R2BucketLike } from '../../src/store/r2-store.js';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
 
@@ -46,6 +51,16 @@ export async function buildWorker(outdir = mkdtempSync(join(tmpdir(), 'ferry-wor
   );
   const summary = /Total Upload: .*/.exec(stdout)?.[0] ?? '';
   return { dir: outdir, files: readdirSync(outdir), summary };
+}
+
+/** Bundles one Worker module with esbuild (a test or bench Worker, not Ferry's), into a temporary directory. */
+export async function buildModule(entry: string): Promise<WorkerBundle> {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-module-'));
+  await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', outfile: join(dir, 'index.js'), logLevel: 'error' });
+  const built = { dir, files: readdirSync(dir), summary: '' };
+  process.once('exit', () => removeBundle(built));
+  return built;
 }
 
 let bundle: Promise<WorkerBundle> | undefined;
@@ -88,6 +103,8 @@ export interface RunningWorker {
   output(): string;
   /** Runs the Worker's cron handler once, as a Cron Trigger would. */
   scheduled(): Promise<void>;
+  /** The Worker's R2 bucket, seen from Node (only with `r2`). */
+  bucket(): Promise<R2BucketLike>;
   dispose(): Promise<void>;
 }
 
@@ -95,8 +112,16 @@ export interface RunningWorker {
  * Starts the Worker with wrangler.toml's [vars] overlaid by `vars`. A var set to `undefined`
  * removes the wrangler.toml default, as if the variable had never been set.
  */
-export async function startWorkerd(vars: Record<string, string | undefined>): Promise<RunningWorker> {
-  const [{ dir, files }, config] = await Promise.all([sharedBundle(), readProjectConfig()]);
+export interface WorkerdOptions {
+  /** Bind Miniflare's local R2 as FERRY_BUCKET. */
+  r2?: boolean;
+  /** Another bundle than Ferry's (the bench's floor Worker, the store-ops test Worker). */
+  bundle?: Promise<WorkerBundle>;
+}
+
+export async function startWorkerd(vars: Record<string, string | undefined>, options: WorkerdOptions = {}): Promise<RunningWorker> {
+  const [{ dir, files }, config] = await Promise.all([options.bundle ?? sharedBundle(), readProjectConfig()]);
+  const r2Dir = options.r2 ? mkdtempSync(join(tmpdir(), 'ferry-r2-')) : undefined;
   const bindings: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...config.vars, ...vars })) if (v !== undefined) bindings[k] = v;
   const main = files.find((f) => f.endsWith('.js'))!;
@@ -122,6 +147,7 @@ export async function startWorkerd(vars: Record<string, string | undefined>): Pr
     host: '127.0.0.1',
     port: 0,
     cf: false,
+    ...(r2Dir ? { r2Buckets: { FERRY_BUCKET: 'ferry-files' }, r2Persist: r2Dir } : {}),
     handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
       forward(stdout, process.stdout);
       forward(stderr, process.stderr);
@@ -132,6 +158,7 @@ export async function startWorkerd(vars: Record<string, string | undefined>): Pr
     url = await mf.ready;
   } catch (e) {
     await mf.dispose().catch(() => {});
+    if (r2Dir) rmSync(r2Dir, { recursive: true, force: true });
     throw e;
   }
   return {
@@ -142,7 +169,14 @@ export async function startWorkerd(vars: Record<string, string | undefined>): Pr
       const worker = (await mf.getWorker()) as unknown as { scheduled(options: { cron: string }): Promise<unknown> };
       await worker.scheduled({ cron: '17 * * * *' });
     },
-    dispose: () => mf.dispose(),
+    bucket: async () => {
+      if (!r2Dir) throw new Error('this Worker was started without R2');
+      return (await mf.getR2Bucket('FERRY_BUCKET')) as unknown as R2BucketLike;
+    },
+    dispose: async () => {
+      await mf.dispose();
+      if (r2Dir) rmSync(r2Dir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -15,6 +15,7 @@ import { createS3Client } from '../../src/store/s3-client.js';
 import { FsStore } from '../../src/store/fs-store.js';
 import { S3Store } from '../../src/store/s3-store.js';
 import type { ObjectStore } from '../../src/store/object-store.js';
+import { R2Store } from '../../src/store/r2-store.js';
 
 export interface Target {
   name: string;
@@ -138,10 +139,38 @@ export const workerdS3: TargetFactory = async (env = {}) => {
   return s3Target('workerd+s3', { url: worker.url, close: () => worker.dispose() }, bucket, endpoint);
 };
 
+/**
+ * Ferry's Worker on its R2 binding (Miniflare's local R2), with no S3 setting at all. The test
+ * sees the bucket through Miniflare's getR2Bucket, with the same R2Store on it (run from Node).
+ */
+export const workerdR2: TargetFactory = async (env = {}) => {
+  const worker = await startWorkerd({ FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS, ...env }, { r2: true });
+  const bucket = await worker.bucket();
+  const store = new R2Store({ bucket });
+  return {
+    name: 'workerd+r2',
+    url: worker.url,
+    store,
+    // Objects and the store's ledger of uploads in parts (the binding cannot list uploads).
+    residue: async () => {
+      const keys: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await bucket.list({ ...(cursor ? { cursor } : {}) });
+        keys.push(...page.objects.map((o) => o.key));
+        cursor = page.truncated ? page.cursor : undefined;
+      } while (cursor);
+      return keys;
+    },
+    close: () => worker.dispose(),
+  };
+};
+
 export const targets: [string, TargetFactory][] = [
   ['node+fs', nodeFs],
   ['node+s3', nodeS3],
   ['workerd+s3', workerdS3],
+  ['workerd+r2', workerdR2],
 ];
 
 async function listTree(root: string): Promise<string[]> {
