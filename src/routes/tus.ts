@@ -29,6 +29,7 @@ import { appendTus, createTusUpload, terminateTus, tusState, type TusDeps } from
 import { openTusUpload, type TusUpload } from '../tus/tus-token.js';
 import { encodeHandle, fileIdHex } from '../format.js';
 import { CHUNK_SIZE } from '../crypto/chunked.js';
+import { requirePace } from '../upload-pace.js';
 
 type Env = AppEnv;
 const TUS_PATH = '/v1/tus';
@@ -176,7 +177,8 @@ export function tusRoutes(deps: RouteDeps): Hono<Env> {
   async function patch(c: Context<Env>, upload: TusUpload, offset: number, options: { creating?: boolean } = {}) {
     const tenant = c.get('scope').tenant;
     const state = await tusState(tus, tenant, upload);
-    const body = c.req.raw.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() });
+    // The same floor under the body's speed as POST /v1/files: a trickling PATCH holds a slot too.
+    const body = requirePace(c.req.raw.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() }), config.uploadPace);
     const refuse = async (err: FerryError) => {
       await body.cancel().catch(() => {});
       throw err;

@@ -33,6 +33,7 @@ import {
   type UploadSession,
   type UploadsDeps,
 } from '../uploads.js';
+import { requirePace } from '../upload-pace.js';
 
 type Env = AppEnv;
 /** Session requests are small JSON; a complete of 10,000 parts with S3 etags is about 600 KB. */
@@ -132,7 +133,8 @@ export function uploadRoutes(deps: RouteDeps): Hono<Env> {
     }
     const release = deps.limits?.startUpload(caller.name, caller.maxConcurrentUploads ?? config.maxConcurrentUploads);
     try {
-      const body = c.req.raw.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() });
+      // The same floor under the body's speed as POST /v1/files: a trickling part holds a slot too.
+      const body = requirePace(c.req.raw.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() }), config.uploadPace);
       const part = await putUploadPart(uploads, session, n, body, c.req.raw.signal);
       c.set('bytesIn', part.size);
       // The same answer as S3's UploadPart: the part's ETag, quoted, in the header.

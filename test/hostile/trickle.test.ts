@@ -33,14 +33,19 @@ async function start(env: Record<string, string>) {
 
 /** An upload that sends `first` bytes, then one byte every `everyMs`; resolves with what came back. */
 function trickle(url: string, name: string, first: number, everyMs: number, multipart = false) {
-  const u = new URL(url);
-  const socket = connect(Number(u.port), u.hostname);
-  sockets.push(socket);
   const boundary = 'trickle-boundary';
   const head = multipart
     ? `POST /v1/files?key=${TEST_APP.key} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 100000\r\n\r\n` +
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n\r\n`
     : `POST /v1/files?key=${TEST_APP.key}&filename=${name} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n`;
+  return trickleRaw(url, head, first, everyMs);
+}
+
+/** Any request head, then `first` bytes of body, then one byte every `everyMs`. */
+function trickleRaw(url: string, head: string, first: number, everyMs: number) {
+  const u = new URL(url);
+  const socket = connect(Number(u.port), u.hostname);
+  sockets.push(socket);
   socket.write(head + 'x'.repeat(first));
   const timer = setInterval(() => socket.writable && socket.write('x'), everyMs);
   return new Promise<{ reply: string; afterMs: number }>((resolve) => {
@@ -136,5 +141,57 @@ describe('trickling uploads (minimum transfer rate)', () => {
     clearInterval(timer);
     expect(reply).toMatch(/^HTTP\/1\.1 201 /);
     expect(reply).toContain('"size":3000');
+  });
+
+  it('cuts a trickling tus PATCH and a trickling session part the same way, keeping what was stored', async () => {
+    const ferry = await start({ FERRY_MIN_UPLOAD_BYTES_PER_SECOND: '200', FERRY_MIN_UPLOAD_WINDOW_SECONDS: '1' });
+    const created = await fetch(`${ferry.url}/v1/tus?key=${TEST_APP.key}`, {
+      method: 'POST',
+      headers: { 'tus-resumable': '1.0.0', 'upload-length': '100000' },
+    });
+    expect(created.status).toBe(201);
+    const location = new URL(created.headers.get('location')!);
+    const tus = trickleRaw(
+      ferry.url,
+      `PATCH ${location.pathname}${location.search} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n` +
+        `Content-Type: application/offset+octet-stream\r\nContent-Length: 100000\r\n\r\n`,
+      20,
+      250,
+    );
+
+    const session = (await (
+      await fetch(`${ferry.url}/v1/uploads?key=${TEST_APP.key}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filename: 'slow.bin', size: 100000 }),
+      })
+    ).json()) as { upload: string; objectSize: number };
+    const urls = (await (
+      await fetch(`${ferry.url}/v1/uploads/${session.upload}/parts?key=${TEST_APP.key}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ parts: [1] }),
+      })
+    ).json()) as { urls: Record<string, string> };
+    const partUrl = new URL(urls.urls['1']!);
+    // Ferry's own part URL (the embedded store cannot presign): the part passes through Ferry.
+    expect(partUrl.origin).toBe(ferry.url.replace('localhost', '127.0.0.1'));
+    const part = trickleRaw(
+      ferry.url,
+      `PUT ${partUrl.pathname}${partUrl.search} HTTP/1.1\r\nHost: x\r\nContent-Length: ${session.objectSize}\r\n\r\n`,
+      20,
+      250,
+    );
+
+    for (const { reply, afterMs } of await Promise.all([tus, part])) {
+      expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+      expect(reply).toContain('"code":"request_timeout"');
+      expect(afterMs).toBeLessThan(10_000);
+    }
+    // Nothing moved: the tus upload still stands at 0, and the session has no part.
+    const head = await fetch(location, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });
+    expect(head.headers.get('upload-offset')).toBe('0');
+    const listed = await fetch(`${ferry.url}/v1/uploads/${session.upload}?key=${TEST_APP.key}`);
+    expect(await listed.json()).toEqual([]);
   });
 });
