@@ -157,7 +157,8 @@ export const workerdR2: TargetFactory = async (env = {}) => {
       let cursor: string | undefined;
       do {
         const page = await bucket.list({ ...(cursor ? { cursor } : {}) });
-        keys.push(...page.objects.map((o) => o.key));
+        // The decoy (src/files.ts) is Ferry's own fixture, not a residue.
+        keys.push(...page.objects.map((o) => o.key).filter((k) => k !== DECOY_KEY));
         cursor = page.truncated ? page.cursor : undefined;
       } while (cursor);
       return keys;

@@ -92,7 +92,7 @@ describe('texts', () => {
   it('have a sentence for every error code in the server table, and name unknown ones', () => {
     const t = translator('en');
     for (const code of Object.keys(ERRORS)) {
-      if (['bad_request', 'invalid_ttl', 'invalid_multipart', 'missing_file', 'invalid_json', 'invalid_state', 'missing_secret', 'unknown_secret', 'method_not_allowed', 'unsupported_media_type', 'range_not_satisfiable', 'headers_too_large', 'body_too_large', 'invalid_part', 'upload_incomplete', 'tus_wrong_endpoint', 'tus_invalid_header', 'tus_chunk_too_small', 'tus_offset_mismatch', 'tus_version_unsupported', 'upload_past_length'].includes(code)) {
+      if (['bad_request', 'invalid_ttl', 'invalid_multipart', 'missing_file', 'invalid_json', 'invalid_state', 'missing_secret', 'unknown_secret', 'method_not_allowed', 'unsupported_media_type', 'range_not_satisfiable', 'headers_too_large', 'body_too_large', 'invalid_part', 'upload_incomplete', 'tus_wrong_endpoint', 'tus_invalid_header', 'tus_chunk_too_small', 'tus_offset_mismatch', 'tus_version_unsupported', 'upload_past_length', 'expectation_failed'].includes(code)) {
         // Requests the widget itself builds (it does not speak tus): if one of these ever happens it is a bug, named by its code.
         expect(sentenceFor(t, code)).toBe(`The upload failed (${code}).`);
       } else {
