@@ -54,6 +54,14 @@ describe('store requests per file (node+s3, counted at the S3 endpoint)', () => 
       { PORT: '0', HOST: '127.0.0.1', ...s3Vars(bucket, proxy.url), FERRY_KEYS: testKey(), FERRY_APPS: TEST_APPS },
       { log: () => {}, requestLog: () => {} },
     );
+    // The sweeper's first pass starts with the server and heads every object it lists: on a
+    // loaded machine it could list the first test's file and be counted as its request. Wait
+    // until that pass has listed the (still empty) bucket.
+    const deadline = Date.now() + 30_000;
+    while (!proxy.seen.some((s) => s.method === 'GET' && s.path.includes('list-type=2')) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 200));
   });
   afterAll(async () => {
     await ferry?.close();
