@@ -24,6 +24,12 @@ export interface PutOptions {
   metadata?: Record<string, string>;
   /** Aborting rejects `put` and leaves nothing behind. */
   signal?: AbortSignal;
+  /**
+   * The body's exact length in bytes, when it is known before the body is read (a declared
+   * Content-Length). A store may then send it in one streamed request (R2Store does) instead of
+   * gathering parts; a body of another length fails the put and stores nothing.
+   */
+  size?: number;
 }
 
 export interface StoredObject {
@@ -217,6 +223,9 @@ export function assertValidPutOptions(options: PutOptions): void {
     total += k.length + v.length;
   }
   if (total > 1024) throw new TypeError('metadata larger than 1 KiB');
+  if (options.size !== undefined && !(Number.isSafeInteger(options.size) && options.size >= 0)) {
+    throw new TypeError('size must be a non-negative safe integer');
+  }
 }
 
 /**

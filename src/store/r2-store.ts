@@ -95,6 +95,8 @@ export interface R2StoreOptions {
   onAccepted?: (bytes: number) => void;
 }
 
+/** R2's largest single put (5 GiB less 5 MiB, as R2's limits page gives it); longer bodies go in parts. */
+const MAX_SINGLE_PUT = 5 * 1024 ** 3 - 5 * 1024 * 1024;
 /** R2's smallest multipart part (every part but the last). */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 /** Ledger keys begin here (after the prefix); `~` is outside the store's key alphabet and sorts after it. */
@@ -137,9 +139,21 @@ export class R2Store implements ObjectStore {
   }
 
   async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions): Promise<StoredObject> {
-    const reader = openPutBody(key, body, options);
     const customMetadata = metadataFor(options);
     const signal = options.signal;
+    const known = options.size;
+    if (known !== undefined && known > 0 && known <= MAX_SINGLE_PUT && typeof FixedLengthStream !== 'undefined') {
+      try {
+        assertValidKey(key);
+        assertValidPutOptions(options);
+        signal?.throwIfAborted();
+      } catch (e) {
+        await body.cancel(e).catch(() => {});
+        throw e;
+      }
+      return this.#putKnown(key, body, known, customMetadata, options);
+    }
+    const reader = openPutBody(key, body, options);
     const fill = new PartFiller(reader, this.#partSize, signal);
     let upload: R2MultipartUploadLike | undefined;
     try {
@@ -195,6 +209,35 @@ export class R2Store implements ObjectStore {
       }
       throw signal?.aborted ? signal.reason : e;
     }
+  }
+
+  /**
+   * A body of declared length in one streamed put: no part buffers, one request, atomic, and
+   * one stored blob (which Miniflare's local R2 serves natively; its multipart objects it
+   * reassembles in JavaScript, with no backpressure: docs/benchmarks.md).
+   */
+  async #putKnown(key: string, body: ReadableStream<Uint8Array>, size: number, customMetadata: Record<string, string>, options: PutOptions): Promise<StoredObject> {
+    const signal = options.signal;
+    let bodyError: Error | undefined;
+    const counted = exactLength(size, (e) => (bodyError ??= e as Error));
+    const fixed = new FixedLengthStream!(size);
+    const piping = body.pipeThrough(counted, { signal }).pipeTo(fixed.writable).catch((e: unknown) => {
+      bodyError ??= (signal?.aborted ? signal.reason : e) as Error;
+    });
+    const storing = this.#bucket.put(this.#prefix + key, fixed.readable, { customMetadata });
+    storing.catch(() => {});
+    await piping;
+    if (bodyError !== undefined) throw bodyError;
+    try {
+      await storing;
+    } catch (e) {
+      if (bodyError !== undefined) throw bodyError;
+      if (signal?.aborted) throw signal.reason as Error;
+      throw storageError('put', e);
+    }
+    signal?.throwIfAborted();
+    this.#onAccepted?.(size);
+    return { key, size, expiresAt: options.expiresAt, metadata: options.metadata ?? {} };
   }
 
   async get(key: string, range?: ReadRange): Promise<ObjectBody | null> {
