@@ -1,8 +1,8 @@
 // Where does workerd's memory go when an R2 object is downloaded through a Worker on Miniflare's
 // local R2? Starts bench/servers/r2-readers.ts in workerd on its own local R2, stores objects of
-// the given sizes (one put, or 8 MiB parts as R2Store writes them), and reads each back with each
+// the given sizes (one put of the native body, one put through a JavaScript stream, or 8 MiB parts), and reads each back with each
 // reader while sampling the workerd process's RSS every 20 ms; prints baseline, peak and growth.
-//   npx tsx bench/r2-memory.ts [--sizes=64,512] [--readers=native,slow,js,large,ferry] [--layouts=single,multi]
+//   npx tsx bench/r2-memory.ts [--sizes=64,512] [--readers=native,slow,js,large,ferry] [--layouts=single,jsfixed,multi]
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { buildModule, startWorkerd } from '../test/edge/workerd.js';
@@ -12,12 +12,12 @@ import { childPids, cpuSeconds, rssBytes } from './lib/proc.js';
 const arg = (name: string, fallback: string) => (process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback).split(',');
 const sizes = arg('sizes', '64,512').map(Number);
 const readers = arg('readers', 'native,slow,js,large,ferry');
-const layouts = arg('layouts', 'single,multi');
+const layouts = arg('layouts', 'single,jsfixed,multi');
 
 function put(url: string, size: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'PUT', agent: false, headers: { 'content-length': String(size) } }, (res) => {
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'PUT', agent: false, headers: { 'content-length': String(size) } }, (res) => {
       res.resume();
       res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`PUT ${res.statusCode}`))));
     }).on('error', reject);
@@ -42,7 +42,10 @@ try {
   for (const layout of layouts) {
     for (const size of sizes) {
       const key = `${layout}-${size}`;
-      await put(`${worker.url}/${layout}/${key}`, size * MiB);
+      const cpuPut = cpuSeconds(pid);
+      const t0 = performance.now();
+      await put(`${worker.url}/${layout.replace('+large', '')}/${key}${layout.endsWith('+large') ? '?large' : ''}`, size * MiB);
+      console.log([layout, `${size} MiB`, 'put   ', `${((size * MiB) / 1e6 / ((performance.now() - t0) / 1000)).toFixed(0)} MB/s`, `cpu ${(((cpuSeconds(pid) - cpuPut) / size) * 1024).toFixed(1)} s/GiB`].join('  '));
       for (const reader of readers) {
         await gc();
         const baseline = rssBytes(pid);

@@ -1,8 +1,9 @@
 // An experiment Worker for bench/r2-memory.ts: the same R2 object read in different ways, to tell
 // whether memory that grows with the object's size during a download is the reader's (Ferry's
 // pipeline) or the local R2's (Miniflare's, inside the same workerd process).
-// PUT /single/:key stores the request body in one put; PUT /multi/:key stores it in 8 MiB parts,
-// as R2Store does for anything longer than one part. GET /<reader>/:key reads it back:
+// PUT /single/:key stores the request body in one put; PUT /jsfixed/:key too, but through a
+// JavaScript stream (4 KiB pieces; with ?large, 256 KiB ones) and a FixedLengthStream (as R2Store's one put); PUT /multi/:key stores it in
+// 8 MiB parts, as R2Store does for a body of unknown length longer than one part. GET /<reader>/:key reads it back:
 //   native  the body handed to the Response (no JavaScript touches a byte): the floor
 //   slow    read in JavaScript, 4 KiB pieces, a 1 ms pause every 64 KiB, discarded; answers the count
 //   js      re-enqueued through a JavaScript ReadableStream (pull, highWaterMark 0) into the Response
@@ -49,11 +50,19 @@ async function putMulti(bucket: R2BucketLike, key: string, body: ReadableStream<
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
-    const [, mode, key] = new URL(request.url).pathname.split('/');
+    const url = new URL(request.url);
+    const [, mode, key] = url.pathname.split('/');
     const bucket = env.FERRY_BUCKET;
     if (request.method === 'PUT') {
       if (mode === 'multi') await putMulti(bucket, key!, request.body!);
-      else await bucket.put(key!, request.body);
+      else if (mode === 'jsfixed') {
+        // The body through a JavaScript stream into a FixedLengthStream, as R2Store's one put sends Ferry's ciphertext.
+        const size = Number(request.headers.get('content-length'));
+        const fixed = new FixedLengthStream(size);
+        const source = url.searchParams.has('large') ? largeChunks(request.body!) : request.body!.pipeThrough(new TransformStream());
+        void source.pipeTo(fixed.writable).catch(() => {});
+        await bucket.put(key!, fixed.readable);
+      } else await bucket.put(key!, request.body);
       return new Response('stored', { status: 201 });
     }
     if (request.method === 'DELETE') {

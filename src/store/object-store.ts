@@ -26,8 +26,9 @@ export interface PutOptions {
   signal?: AbortSignal;
   /**
    * The body's exact length in bytes, when it is known before the body is read (a declared
-   * Content-Length). A store may then send it in one streamed request (R2Store does) instead of
-   * gathering parts; a body of another length fails the put and stores nothing.
+   * Content-Length). A store may then send it in one streamed request instead of gathering parts
+   * (R2Store does; the others ignore it); one that does fails the put on a body of another
+   * length and stores nothing.
    */
   size?: number;
 }
