@@ -285,6 +285,29 @@ describe('R2Store in workerd: what the binding adds', () => {
     expect(await store.residue()).toEqual(['known', 'unknown']);
   });
 
+  it('rejects a put of declared size with the abort reason when the signal aborts mid-body, and cancels the body', async () => {
+    const store = new RemoteStore(worker.url, bodies, `v${stores++}/`);
+    const reason = new Error('aborted by the client');
+    const size = 2 * PART;
+    // The body stalls after half its declared length; abort once the store has read that half.
+    const body = source(pattern(size / 2), { end: 'stall' });
+    const controller = new AbortController();
+    const settled = store.put('aborted', body.stream, { expiresAt: new Date('2030-01-01T00:00:00Z'), size, signal: controller.signal }).then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
+    const started = Date.now();
+    while (body.pulled() < size / 2) {
+      if (Date.now() - started > 30_000) throw new Error('the store did not read half the body');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    controller.abort(reason);
+    expect(await settled).toBe(reason);
+    expect(body.cancelled()).toEqual({ reason });
+    expect(await store.residue()).toEqual([]);
+    expect(await store.get('aborted')).toBeNull();
+  });
+
   it('keeps its ledger out of every listing', async () => {
     const store = new RemoteStore(worker.url, bodies, `y${stores++}/`);
     const id = await store.createMultipart('a/pending', { expiresAt: new Date('2030-01-01T00:00:00Z') });
