@@ -34,6 +34,7 @@ import {
   MAX_PREFIX_SIZE,
   decodeLead,
   objectRangeV2,
+  objectSizeV2,
   openObjectV2,
   plaintextSizeV2,
   prefixSizeV2,
@@ -76,6 +77,8 @@ export interface UploadInput {
   /** The app the file belongs to; sealed into its metadata. */
   app: string;
   signal?: AbortSignal;
+  /** The plaintext's length when declared up front (Content-Length): the store learns the object's. */
+  size?: number;
 }
 
 /** What a file's sealed metadata says, with the size its ciphertext authenticates. */
@@ -154,7 +157,10 @@ export async function storeFile(deps: FilesDeps, tenant: Tenant, input: UploadIn
     await counter.body.cancel(e).catch(() => {});
     throw e;
   }
-  const options = { expiresAt: expires, metadata: { kid: deps.keyring.current, format: PLAIN_FORMAT_VERSION }, signal: input.signal };
+  // A declared length fixes the object's, so a store can stream it in one request (R2: one
+  // put, not a multipart upload; see docs/benchmarks.md for what that does to downloads).
+  const size = input.size !== undefined && input.size <= input.maxBytes ? objectSizeV2(prepared.prefix.byteLength, input.size) : undefined;
+  const options = { expiresAt: expires, metadata: { kid: deps.keyring.current, format: PLAIN_FORMAT_VERSION }, signal: input.signal, ...(size === undefined ? {} : { size }) };
   try {
     await deps.store.put(dataKey(tenant, id), coalesce(counter.body.pipeThrough(prepared.encrypt()), STORE_PIECE_BYTES), options);
   } catch (e) {

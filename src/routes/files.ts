@@ -167,6 +167,7 @@ export function fileRoutes(deps: RouteDeps): Hono<Env> {
       maxBytes,
       app: caller.name,
       signal: c.req.raw.signal,
+      ...(declared !== undefined && /^\d{1,15}$/.test(declared) ? { size: Number(declared) } : {}),
     });
     c.set('bytesIn', stored.size);
     c.set('fileId', stored.id);

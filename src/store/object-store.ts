@@ -24,6 +24,13 @@ export interface PutOptions {
   metadata?: Record<string, string>;
   /** Aborting rejects `put` and leaves nothing behind. */
   signal?: AbortSignal;
+  /**
+   * The body's exact length in bytes, when it is known before the body is read (a declared
+   * Content-Length). A store may then send it in one streamed request instead of gathering parts
+   * (R2Store does; the others ignore it); one that does fails the put on a body of another
+   * length and stores nothing.
+   */
+  size?: number;
 }
 
 export interface StoredObject {
@@ -223,6 +230,9 @@ export function assertValidPutOptions(options: PutOptions): void {
     total += k.length + v.length;
   }
   if (total > 1024) throw new TypeError('metadata larger than 1 KiB');
+  if (options.size !== undefined && !(Number.isSafeInteger(options.size) && options.size >= 0)) {
+    throw new TypeError('size must be a non-negative safe integer');
+  }
 }
 
 /**

@@ -21,7 +21,10 @@ export function uploadSha256(size: number): string {
 export function streamUpload(url: string, size: number, key: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(`/v1/files?key=${key}&filename=big.bin`, url);
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', headers: { 'content-length': size } }, (res) => {
+    // A fresh connection each (agent: false): workerd closes a keep-alive connection after some
+    // large request bodies without saying so (no `Connection: close`), and a request sent on it
+    // at once fails with "socket hang up" before it reaches the Worker (docs/benchmarks.md).
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', agent: false, headers: { 'content-length': size } }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode!, body }));
@@ -40,16 +43,27 @@ export function streamUpload(url: string, size: number, key: string): Promise<{ 
   });
 }
 
-/** Reads a whole download, keeping only its size and SHA-256. */
-export function streamDownload(url: string): Promise<{ status: number; size: number; sha256: string }> {
+/**
+ * Reads a whole download, keeping only its size and SHA-256. With `bytesPerSecond`, no faster
+ * than that (the socket paused while ahead): a slow client, whose backpressure must reach the store.
+ */
+export function streamDownload(url: string, options: { bytesPerSecond?: number } = {}): Promise<{ status: number; size: number; sha256: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    request({ host: u.hostname, port: u.port, path: u.pathname + u.search }, (res) => {
+    request({ host: u.hostname, port: u.port, path: u.pathname + u.search, agent: false }, (res) => {
       const h = createHash('sha256');
       let size = 0;
+      const started = performance.now();
+      const rate = options.bytesPerSecond;
       res.on('data', (d: Buffer) => {
         size += d.length;
         h.update(d);
+        if (rate === undefined) return;
+        const ahead = (size / rate) * 1000 - (performance.now() - started);
+        if (ahead > 5) {
+          res.pause();
+          setTimeout(() => res.resume(), ahead);
+        }
       });
       res.on('end', () => resolve({ status: res.statusCode!, size, sha256: h.digest('hex') }));
       res.on('error', reject);

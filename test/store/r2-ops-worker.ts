@@ -78,6 +78,7 @@ export default {
           const stored = await store.put(a.key, pulledBody(a.back, a.body as string), {
             expiresAt: new Date(Number(a.expiresAt)),
             ...(a.metadata ? { metadata: a.metadata as Record<string, string> } : {}),
+            ...(a.size === undefined ? {} : { size: a.size as number }),
             signal: signalFor(a.back, a.signal as string | undefined, a.aborted),
           });
           return Response.json({ ok: stored });
@@ -128,6 +129,11 @@ export default {
         }
         case 'accepted':
           return Response.json({ ok: accepted });
+        case 'etag': {
+          // The binding's etag: a multipart object's ends in -<parts>, a single put's does not.
+          const o = await env.FERRY_BUCKET.head((a.prefix ?? '') + a.key);
+          return Response.json({ ok: o?.etag ?? null });
+        }
         case 'residue': {
           const keys: string[] = [];
           let cursor: string | undefined;

@@ -147,7 +147,7 @@ class RemoteStore implements ObjectStore {
     const r = this.#relay(body, options.signal);
     const o = await this.#call<StoredObject>(
       'put',
-      { key, body: r.body, signal: r.signal, aborted: r.aborted, expiresAt: String(options.expiresAt.getTime()), metadata: options.metadata },
+      { key, body: r.body, signal: r.signal, aborted: r.aborted, expiresAt: String(options.expiresAt.getTime()), metadata: options.metadata, size: options.size },
       r.tags,
     );
     return revive(o);
@@ -193,6 +193,9 @@ class RemoteStore implements ObjectStore {
     for (const u of await this.#call<PendingUpload[]>('listMultipart', { key: prefix })) {
       yield { ...u, initiated: new Date(u.initiated), ...(u.expiresAt ? { expiresAt: new Date(u.expiresAt) } : {}) };
     }
+  }
+  etag(key: string): Promise<string | null> {
+    return this.#call('etag', { key });
   }
   chunkSizes(key: string): Promise<number[]> {
     return this.#call('chunkSizes', { key });
@@ -265,6 +268,44 @@ describe('R2Store in workerd: what the binding adds', () => {
     const sizes = await store.chunkSizes('pieces');
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(size);
     expect(sizes.slice(0, -1).every((s) => s === 256 * 1024), JSON.stringify(sizes.slice(0, 12))).toBe(true);
+  });
+
+  it('streams a body of declared size in one put (one blob, whatever its length), and stores nothing when the body is another length', async () => {
+    const store = new RemoteStore(worker.url, bodies, `w${stores++}/`);
+    const expiresAt = new Date('2030-01-01T00:00:00Z');
+    const size = 2 * PART + 123; // more than one part: without its size, a multipart upload
+    const data = pattern(size, 5);
+    expect(await store.put('known', source(data).stream, { expiresAt, size })).toEqual({ key: 'known', size, expiresAt, metadata: {} });
+    expectBytes(await readAll((await store.get('known'))!.body), data);
+    expect(await store.etag('known')).not.toMatch(/-\d+$/);
+    await store.put('unknown', source(data).stream, { expiresAt });
+    expect(await store.etag('unknown')).toMatch(/-3$/);
+    await expect(store.put('short', source(pattern(size - 1)).stream, { expiresAt, size })).rejects.toThrow(RangeError);
+    await expect(store.put('long', source(pattern(size + 1)).stream, { expiresAt, size })).rejects.toThrow(RangeError);
+    expect(await store.residue()).toEqual(['known', 'unknown']);
+  });
+
+  it('rejects a put of declared size with the abort reason when the signal aborts mid-body, and cancels the body', async () => {
+    const store = new RemoteStore(worker.url, bodies, `v${stores++}/`);
+    const reason = new Error('aborted by the client');
+    const size = 2 * PART;
+    // The body stalls after half its declared length; abort once the store has read that half.
+    const body = source(pattern(size / 2), { end: 'stall' });
+    const controller = new AbortController();
+    const settled = store.put('aborted', body.stream, { expiresAt: new Date('2030-01-01T00:00:00Z'), size, signal: controller.signal }).then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
+    const started = Date.now();
+    while (body.pulled() < size / 2) {
+      if (Date.now() - started > 30_000) throw new Error('the store did not read half the body');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    controller.abort(reason);
+    expect(await settled).toBe(reason);
+    expect(body.cancelled()).toEqual({ reason });
+    expect(await store.residue()).toEqual([]);
+    expect(await store.get('aborted')).toBeNull();
   });
 
   it('keeps its ledger out of every listing', async () => {
