@@ -49,6 +49,8 @@ export function truncateIp(ip: string | undefined): string | undefined {
 export function countBody(
   body: ReadableStream<Uint8Array>,
   done: (bytes: number, failed: boolean) => void,
+  /** The request's signal: a client gone before the answer was read still gets its line. */
+  signal?: AbortSignal,
 ): ReadableStream<Uint8Array> {
   let bytes = 0;
   let finished = false;
@@ -57,6 +59,10 @@ export function countBody(
     finished = true;
     done(bytes, failed);
   };
+  // A runtime does not read the answer of a client that has gone (@hono/node-server drops it),
+  // so without this the line of an interrupted request was never written.
+  if (signal?.aborted) finish(true);
+  else signal?.addEventListener('abort', () => finish(true), { once: true });
   const reader = body.getReader();
   return new ReadableStream<Uint8Array>(
     {

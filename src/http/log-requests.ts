@@ -21,7 +21,30 @@ export function logRequests({ log, getConnInfo }: LogRequestsOptions): Middlewar
     // Every route reads the body through c.req.raw, so counting it here counts what arrived.
     const received = log ? countRequestBody(c.req.raw) : undefined;
     if (received) c.req.raw = received.request;
-    await next();
+    try {
+      await next();
+    } catch (e) {
+      // What escapes the app's error handling: on Node, a body read failing because the
+      // client went away ("aborted") surfaces here, with no answer left to send. It still
+      // gets its line, named as the client's interruption when the client is gone.
+      const gone = c.req.raw.signal.aborted || (e instanceof Error && e.message === 'aborted');
+      log?.({
+        time: new Date(started).toISOString(),
+        requestId,
+        method: c.req.method,
+        route: routePattern(c),
+        status: gone ? 400 : 500,
+        bytesIn: received?.bytes() ?? 0,
+        bytesOut: 0,
+        durationMs: Date.now() - started,
+        app: c.get('scope')?.app?.name,
+        fileId: c.get('fileId'),
+        client: truncateIp(clientAddress(c, getConnInfo)),
+        aborted: true,
+        error: gone ? 'upload_interrupted' : 'internal_error',
+      });
+      throw e;
+    }
     c.res.headers.set('x-request-id', requestId);
     if (!log) return;
     const entry: RequestLogEntry = {
@@ -41,7 +64,7 @@ export function logRequests({ log, getConnInfo }: LogRequestsOptions): Middlewar
     const write = (bytesOut: number, failed: boolean) =>
       log({ ...entry, bytesOut, durationMs: Date.now() - started, ...(failed ? { aborted: true } : {}) });
     if (c.res.body && c.req.method !== 'HEAD') {
-      c.res = new Response(countBody(c.res.body, write), c.res);
+      c.res = new Response(countBody(c.res.body, write, c.req.raw.signal), c.res);
     } else {
       write(0, false);
     }

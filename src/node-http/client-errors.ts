@@ -184,6 +184,14 @@ function answerClientErrors(server: Server, options: ClientErrorOptions): void {
     if (handled.has(socket)) return;
     handled.add(socket);
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    // The peer ended the connection in the middle of a request. A request still waiting for its
+    // body will never get the rest: waiting for its answer (below) would wait for ever and hold
+    // its upload slot. Ending the socket makes that body fail, so its handler answers
+    // `upload_interrupted` and frees what it holds. (Complete requests before it, pipelined, are
+    // still answered in order: only an unfinished body ends the wait.)
+    if (err.code === 'HPE_INVALID_EOF_STATE' && [...(inFlight.get(socket) ?? [])].some((r) => !r.writableFinished && !r.req.complete)) {
+      return socket.destroy();
+    }
     const { code, message } = parserRefusal(err);
     void answersBefore(socket).then(() => {
       if (!socket.writable || socket.destroyed) return socket.destroy();
