@@ -21,6 +21,21 @@ export function logRequests({ log, getConnInfo }: LogRequestsOptions): Middlewar
     // Every route reads the body through c.req.raw, so counting it here counts what arrived.
     const received = log ? countRequestBody(c.req.raw) : undefined;
     if (received) c.req.raw = received.request;
+    // The line's fields, read once the app has run (route, app and file are known by then).
+    const entryOf = (status: number, error: string | undefined): RequestLogEntry => ({
+      time: new Date(started).toISOString(),
+      requestId,
+      method: c.req.method,
+      route: routePattern(c),
+      status,
+      bytesIn: received?.bytes() ?? 0,
+      bytesOut: 0,
+      durationMs: 0,
+      app: c.get('scope')?.app?.name,
+      fileId: c.get('fileId'),
+      client: truncateIp(clientAddress(c, getConnInfo)),
+      error,
+    });
     try {
       await next();
     } catch (e) {
@@ -28,39 +43,12 @@ export function logRequests({ log, getConnInfo }: LogRequestsOptions): Middlewar
       // client went away ("aborted") surfaces here, with no answer left to send. It still
       // gets its line, named as the client's interruption when the client is gone.
       const gone = c.req.raw.signal.aborted || (e instanceof Error && e.message === 'aborted');
-      log?.({
-        time: new Date(started).toISOString(),
-        requestId,
-        method: c.req.method,
-        route: routePattern(c),
-        status: gone ? 400 : 500,
-        bytesIn: received?.bytes() ?? 0,
-        bytesOut: 0,
-        durationMs: Date.now() - started,
-        app: c.get('scope')?.app?.name,
-        fileId: c.get('fileId'),
-        client: truncateIp(clientAddress(c, getConnInfo)),
-        aborted: true,
-        error: gone ? 'upload_interrupted' : 'internal_error',
-      });
+      log?.({ ...entryOf(gone ? 400 : 500, gone ? 'upload_interrupted' : 'internal_error'), durationMs: Date.now() - started, aborted: true });
       throw e;
     }
     c.res.headers.set('x-request-id', requestId);
     if (!log) return;
-    const entry: RequestLogEntry = {
-      time: new Date(started).toISOString(),
-      requestId,
-      method: c.req.method,
-      route: routePattern(c),
-      status: c.res.status,
-      bytesIn: received?.bytes() ?? 0,
-      bytesOut: 0,
-      durationMs: 0,
-      app: c.get('scope')?.app?.name,
-      fileId: c.get('fileId'),
-      client: truncateIp(clientAddress(c, getConnInfo)),
-      error: c.get('errorCode'),
-    };
+    const entry = entryOf(c.res.status, c.get('errorCode'));
     const write = (bytesOut: number, failed: boolean) =>
       log({ ...entry, bytesOut, durationMs: Date.now() - started, ...(failed ? { aborted: true } : {}) });
     if (c.res.body && c.req.method !== 'HEAD') {
