@@ -212,16 +212,31 @@ export async function openFile(deps: FilesDeps, tenant: Tenant, handle: string, 
     // read-ahead and its cancel, a fraction of a millisecond) is hidden under a floor: every
     // "no such file" for a well-formed handle answers no sooner than NOT_FOUND_FLOOR_MS after
     // its lookup began, whichever way it failed.
-    if (e instanceof FerryError && e.code === 'not_found') {
-      const left = NOT_FOUND_FLOOR_MS - (performance.now() - started);
-      if (left > 0) await new Promise((r) => setTimeout(r, left));
-    }
+    // The floor ends on a timer, and timers fire on a millisecond grid: a deadline just short of
+    // a tick ends on it, one just past waits for the next, so a difference of microseconds could
+    // become one of a millisecond. Up to a tick of random dither makes where the deadline falls
+    // on the grid independent of the work before it.
+    if (e instanceof FerryError && e.code === 'not_found') await waitUntil(started + NOT_FOUND_FLOOR_MS + Math.random());
     throw e;
   }
 }
 
 /** Answers to a well-formed handle's "not found" take at least this long (see openFile). */
 export const NOT_FOUND_FLOOR_MS = 10;
+
+/**
+ * Resolves once `performance.now()` has reached `deadline`, never before. One `setTimeout` is
+ * not enough: Node measures a timer from the event loop's clock as it was when this turn of the
+ * loop began, in whole milliseconds, so a timer set after some work fires up to that work (and
+ * a millisecond) early — and earlier the longer the work, which is the very difference a floor
+ * must hide (measured: a wrong secret on a 200 KB file answered 0.2 ms after an unknown id).
+ * Waiting again for what is left makes the end depend on the deadline alone.
+ */
+export async function waitUntil(deadline: number): Promise<void> {
+  for (let left = deadline - performance.now(); left > 0; left = deadline - performance.now()) {
+    await new Promise((r) => setTimeout(r, left));
+  }
+}
 
 async function openKnownShape(deps: FilesDeps, tenant: Tenant, ref: FileRef, app: string, options: OpenOptions): Promise<OpenedFile> {
   const id = fileIdHex(ref);
