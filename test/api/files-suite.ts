@@ -3,6 +3,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_APP, type Target, type TargetFactory } from '../helpers/targets.js';
+import { headersOnly } from '../helpers/early-answer.js';
 
 const KEY = TEST_APP.key;
 
@@ -76,24 +77,6 @@ async function errorOf(res: Response): Promise<string> {
   const body = (await res.json()) as { error: { code: string; message: string } };
   expect(typeof body.error.message).toBe('string');
   return body.error.code;
-}
-
-/** Sends a request's headers only and waits for the answer, which must not need the body. */
-function headersOnly(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; type: string; code: string }> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(path, url);
-    const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode!, type: String(res.headers['content-type']), code: JSON.parse(body).error.code });
-      });
-    });
-    req.on('error', reject);
-    req.flushHeaders();
-  });
 }
 
 /** Sends part of a body over raw HTTP, then drops the connection. */
@@ -437,7 +420,7 @@ export function describeFilesApi(name: string, makeTarget: TargetFactory) {
       // A declared length over the limit is refused on the headers alone: no byte of the body is
       // sent before the answer arrives. (Sending it too races the server's close: workerd resets
       // the connection after an early answer, and a reset can discard an answer not yet read.)
-      const declared = await headersOnly(t.url, `/v1/files?key=${KEY}&filename=data.bin`, { 'content-length': String(big.length) });
+      const declared = await headersOnly(`${t.url}/v1/files?key=${KEY}&filename=data.bin`, { 'content-length': String(big.length) });
       expect(declared.status).toBe(413);
       expect(declared.type).toMatch(/^application\/json/);
       expect(declared.code).toBe('file_too_large');
