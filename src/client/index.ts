@@ -1,5 +1,5 @@
 // `ferry/client`: upload a file to Ferry through an upload session from a backend, a script or a
-// page (Node ≥ 20.19, browsers, Workers: fetch and crypto.subtle only). The bytes are encrypted
+// page (Node 24 and 26 tested, browsers, Workers: fetch and crypto.subtle only). The bytes are encrypted
 // here and go straight to the bucket; Ferry only answers JSON. The widget runs the same code
 // (session-upload.ts), so resume, retry and progress behave the same everywhere.
 //
