@@ -224,6 +224,11 @@ export class FakeOAuth {
     return until > Date.now() ? 'ok' : 'expired';
   }
 
+  /** Every access and refresh token issued so far, for tests that check none leaks. */
+  issuedTokens(): string[] {
+    return [...this.access.keys(), ...this.refresh.keys()];
+  }
+
   /** Every access token issued so far stops working (as after their lifetime). */
   expireAccessTokens(): void {
     for (const k of this.access.keys()) this.access.set(k, 0);
