@@ -145,6 +145,13 @@ p { margin: 0; }
 @keyframes spin { to { transform: rotate(360deg); } }
 .loading { display: flex; gap: 8px; align-items: center; justify-content: center; padding: 16px; color: var(--muted); }
 
+/* Files chosen, on a wide picker: the zone keeps its words and button but not its big icon, and
+   gives the list what it does not need; with a few files it still fills the pane. (Narrow
+   pickers fold it into a one-line bar below.) */
+.has-files[data-source="local"] .pane { min-height: min-content; }
+.has-files[data-source="local"] .queue-wrap { max-height: none; }
+.has-files .drop > .big { display: none; }
+
 @container (max-width: 620px) {
   .body { flex-direction: column; }
   .tabs { width: auto; flex-direction: row; padding: 6px 8px; border-right: 0; border-bottom: 1px solid var(--line); overflow-x: auto; }

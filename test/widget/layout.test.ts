@@ -188,12 +188,28 @@ describe('the picker on a laptop (1280×800)', () => {
     expect(await picker(page).locator('[data-drop]').innerText()).toMatch(/Drop files here/);
     await picker(page).locator('input[type=file]').setInputFiles(someFiles().slice(0, 4));
     await picker(page).locator('.item').nth(3).waitFor();
-    // With files the zone keeps its size and words on a wide screen; the list sits below it.
+    // With a few files the zone keeps its size and words on a wide screen; the list sits below it.
     const drop = await box(picker(page).locator('[data-drop]'));
     expect(drop.height).toBeGreaterThan(150);
     expect(await picker(page).locator('[data-drop] .drop-title').isVisible()).toBe(true);
-    expect(await visibleRows(page)).toBeGreaterThanOrEqual(3);
+    expect(await visibleRows(page)).toBe(4);
     await expectWholeDropZone(page);
+    await page.close();
+  });
+
+  it('gives a long list the room the drop zone does not need, keeping the zone whole and its words', async () => {
+    const page = await pickerPage({ viewport: LAPTOP });
+    await picker(page).locator('input[type=file]').setInputFiles(someFiles());
+    await picker(page).locator('.item').nth(11).waitFor();
+    // Before: three and a half rows of twelve, under a zone as tall as with none chosen.
+    expect(await visibleRows(page)).toBeGreaterThanOrEqual(5);
+    expect(await picker(page).locator('[data-drop] .drop-title').isVisible()).toBe(true);
+    expect(await picker(page).locator('[data-browse]').isVisible()).toBe(true);
+    await expectWholeDropZone(page);
+    // And on a short laptop screen, still whole, the list still showing rows.
+    await page.setViewportSize({ width: 1280, height: 560 });
+    await expectWholeDropZone(page);
+    expect(await visibleRows(page)).toBeGreaterThanOrEqual(2);
     await page.close();
   });
 
