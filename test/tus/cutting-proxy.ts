@@ -3,7 +3,14 @@
 // PATCH it destroys both the client's socket and the upstream request, as a dropped network
 // would. The record says how many body bytes each request carried, so a test can tell exactly
 // which bytes a client sent again.
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+//
+// After the cut, the client's next HEAD is held until the server's own answer to that HEAD has
+// settled (past the cut PATCH's offset, and the same for a second; at most 20 s, after which
+// it goes on and the test's own checks decide). A server finishes storing
+// the parts it had in flight when the connection dropped, and a HEAD that arrives sooner rightly
+// answers less: under load on CI it answered 0 before any part was in (the client's retry comes
+// after 200 ms), which is correct tus but not the resume these tests are about.
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Passed {
@@ -25,7 +32,43 @@ export async function cuttingProxy(upstream: string, cutPatch: number, cutAfter:
   const target = new URL(upstream);
   const passed: Passed[] = [];
   let patches = 0;
+  /** Set by the cut: the Upload-Offset the cut PATCH started from. */
+  let holdNextHead: number | undefined;
+
+  /** The server's Upload-Offset for a HEAD of `path` with these headers, asked directly. */
+  const offsetOf = (path: string, headers: IncomingMessage['headers']) =>
+    new Promise<string | undefined>((resolve) => {
+      const ask = request({ host: target.hostname, port: target.port, method: 'HEAD', path, headers: { ...headers, host: target.host } }, (r) => {
+        r.resume();
+        resolve(r.headers['upload-offset'] as string | undefined);
+      });
+      ask.on('error', () => resolve(undefined));
+      ask.end();
+    });
+  const settled = async (path: string, headers: IncomingMessage['headers'], from: number) => {
+    const until = Date.now() + 20_000;
+    let last = await offsetOf(path, headers);
+    let since = Date.now();
+    while (Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+      const now = await offsetOf(path, headers);
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+      } else if (Number(now) > from && Date.now() - since >= 1000) return;
+    }
+  };
+
   const server: Server = createServer((req: IncomingMessage, res) => {
+    if (req.method === 'HEAD' && holdNextHead !== undefined) {
+      const from = holdNextHead;
+      holdNextHead = undefined;
+      void settled(req.url!, req.headers, from).then(() => forward(req, res));
+      return;
+    }
+    forward(req, res);
+  });
+  function forward(req: IncomingMessage, res: ServerResponse) {
     const method = (req.headers['x-http-method-override'] as string | undefined) ?? req.method!;
     const entry: Passed = {
       method,
@@ -57,6 +100,7 @@ export async function cuttingProxy(upstream: string, cutPatch: number, cutAfter:
         const keep = cutAfter - entry.bytes;
         entry.bytes += keep;
         entry.cut = true;
+        holdNextHead = entry.offset ?? 0;
         up.write(chunk.subarray(0, keep), () => {
           up.destroy();
           req.socket.destroy();
@@ -73,7 +117,7 @@ export async function cuttingProxy(upstream: string, cutPatch: number, cutAfter:
       if (!entry.cut) up.end();
     });
     req.on('error', () => up.destroy());
-  });
+  }
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const proxyUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
