@@ -92,6 +92,7 @@ describe('@uppy/tus in Chromium', () => {
       expect(r.error).toBeUndefined();
       expect(await downloaded(r.url!)).toEqual({ sha: r.sha, size: 48 * MiB });
       const patches = proxy.passed.filter((p) => p.method === 'PATCH');
+      console.info(`requests through the proxy: ${JSON.stringify(proxy.passed)}`);
       expect(patches[0]!.cut).toBe(true);
       let acknowledged = 0;
       for (const p of proxy.passed) {
