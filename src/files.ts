@@ -211,11 +211,9 @@ export async function openFile(deps: FilesDeps, tenant: Tenant, handle: string, 
     // The decoy makes a miss do a hit's work; what is left of a difference (a larger object's
     // read-ahead and its cancel, a fraction of a millisecond) is hidden under a floor: every
     // "no such file" for a well-formed handle answers no sooner than NOT_FOUND_FLOOR_MS after
-    // its lookup began, whichever way it failed.
-    // The floor ends on a timer, and timers fire on a millisecond grid: a deadline just short of
-    // a tick ends on it, one just past waits for the next, so a difference of microseconds could
-    // become one of a millisecond. Up to a tick of random dither makes where the deadline falls
-    // on the grid independent of the work before it.
+    // its lookup began, whichever way it failed, plus up to a millisecond of random dither:
+    // timers fire on a millisecond grid, so without it a deadline just short of a tick and one
+    // just past would end a whole millisecond apart, making microseconds of work visible.
     if (e instanceof FerryError && e.code === 'not_found') await waitUntil(started + NOT_FOUND_FLOOR_MS + Math.random());
     throw e;
   }
