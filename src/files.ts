@@ -240,8 +240,9 @@ async function openKnownShape(deps: FilesDeps, tenant: Tenant, ref: FileRef, app
   const id = fileIdHex(ref);
   const key = dataKey(tenant, id);
   const range: ReadRange | undefined = options.whole ? undefined : { start: 0, end: MAX_PREFIX_SIZE - 1, clamp: true };
-  const stored = await withDecoy(deps, deps.store.get(key, range), range);
-  if (!stored) throw notFound();
+  const found = await withDecoy(deps, deps.store.get(key, range), range);
+  if (!found) throw notFound();
+  const { stored, decoy } = found;
   let file: OpenedFile;
   // One stage for the lead, the prefix and then the data, however many steps read the head.
   const head = new StreamHead(stored.body);
@@ -255,6 +256,13 @@ async function openKnownShape(deps: FilesDeps, tenant: Tenant, ref: FileRef, app
     } else throw corrupt();
   } catch (e) {
     await head.cancel().catch(() => {});
+    if (decoy && !(e instanceof FerryError && e.code === 'not_found')) {
+      // A damaged decoy (altered in the bucket, or half-written by a store whose writes are
+      // not atomic) must not turn "no such file" into a 500: the miss is still a miss, and the
+      // decoy is written again before answering.
+      await writeDecoy(deps).catch(() => {});
+      throw notFound();
+    }
     throw e;
   }
   // The prefix already separates apps; the sealed name makes it hold even if objects were moved.
@@ -289,23 +297,30 @@ const decoyWrites = new WeakMap<ObjectStore, Promise<void>>();
  * time); the decoy stands in for a missing object. The unused read is released without
  * waiting, so neither path pays for it.
  */
-async function withDecoy(deps: FilesDeps, read: Promise<ObjectBody | null>, range: ReadRange | undefined): Promise<ObjectBody | null> {
+async function withDecoy(
+  deps: FilesDeps,
+  read: Promise<ObjectBody | null>,
+  range: ReadRange | undefined,
+): Promise<{ stored: ObjectBody; decoy: boolean } | null> {
   const [real, twin] = await Promise.allSettled([read, deps.store.get(DECOY_KEY, range)]);
   let decoy = twin.status === 'fulfilled' ? twin.value : null;
   if (!decoy || decoy.expiresAt.getTime() - deps.now().getTime() < DECOY_RENEW_BEFORE_MS) {
-    // Missing or about to expire: (re)write it; a miss without a decoy waits for it, once.
-    const write = writeDecoy(deps).catch(() => {});
-    if (!decoy && real.status === 'fulfilled' && !real.value) {
-      await write;
-      decoy = await deps.store.get(DECOY_KEY, range).catch(() => null);
-    }
+    // Missing or about to expire: (re)write it, and wait for the write (about once a day per
+    // process; concurrent lookups share one put). Never left running in the background: a
+    // Worker's request ends with its response, and work still running is cancelled, which
+    // can leave a store that is not atomic holding half a decoy.
+    await writeDecoy(deps).catch(() => {});
+    if (!decoy && real.status === 'fulfilled' && !real.value) decoy = await deps.store.get(DECOY_KEY, range).catch(() => null);
   }
-  if (real.status === 'rejected' || real.value) {
+  if (real.status === 'rejected') {
     void decoy?.body.cancel().catch(() => {});
-    if (real.status === 'rejected') throw real.reason;
-    return real.value;
+    throw real.reason;
   }
-  return decoy;
+  if (real.value) {
+    void decoy?.body.cancel().catch(() => {});
+    return { stored: real.value, decoy: false };
+  }
+  return decoy && { stored: decoy, decoy: true };
 }
 
 function writeDecoy(deps: FilesDeps): Promise<void> {

@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_APP, type Target, type TargetFactory } from '../helpers/targets.js';
 import { headersOnly } from '../helpers/early-answer.js';
+import { DECOY_KEY } from '../../src/files.js';
 
 const KEY = TEST_APP.key;
 
@@ -381,6 +382,37 @@ export function describeFilesApi(name: string, makeTarget: TargetFactory) {
       expect(JSON.parse([...bodies][0]!).error.code).toBe('not_found');
       // The wrong-secret DELETE removed nothing.
       expect((await fetch(file.url)).status).toBe(200);
+    });
+
+    it('keeps answering 404 when the decoy is damaged, and writes it again', async () => {
+      const unknown = `/v1/files/${Buffer.alloc(32, 11).toString('base64url')}?key=${KEY}`;
+      const bytesOf = async () => {
+        const got = await t.store.get(DECOY_KEY);
+        return got ? new Uint8Array(await new Response(got.body).arrayBuffer()) : null;
+      };
+      // A lookup has answered: the decoy is in place (written within the request, never left
+      // running after it, where a Worker would cancel it).
+      await t.store.delete(DECOY_KEY);
+      expect((await fetch(`${t.url}${unknown}`)).status).toBe(404);
+      const good = await bytesOf();
+      expect(good?.byteLength).toBeGreaterThan(64);
+      await t.store.delete(DECOY_KEY);
+      const hit = await upload(t.url, pattern(10));
+      expect((await fetch(hit.url)).status).toBe(200);
+      expect((await bytesOf())?.byteLength).toBe(good!.byteLength);
+
+      const expiresAt = new Date(Date.now() + 12 * 3600_000);
+      for (const damaged of [good!.subarray(0, good!.byteLength >> 1), new Uint8Array(good!.byteLength).fill(0x5a), new Uint8Array(0)]) {
+        await t.store.put(DECOY_KEY, new Response(damaged.slice()).body!, { expiresAt, metadata: { kid: 'test', format: '2' } });
+        for (const path of [unknown, unknown.replace('?', '/meta?')]) {
+          const res = await fetch(`${t.url}${path}`);
+          expect(res.status, `${damaged.byteLength} bytes: ${path}`).toBe(404);
+          expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+        }
+        const again = await bytesOf();
+        expect(again?.byteLength).toBe(good!.byteLength);
+        expect(Buffer.from(again!).equals(Buffer.from(damaged))).toBe(false);
+      }
     });
 
     it('deletes on request: 204, then 404, and the objects are gone', async () => {
