@@ -304,17 +304,17 @@ async function withDecoy(
 ): Promise<{ stored: ObjectBody; decoy: boolean } | null> {
   const [real, twin] = await Promise.allSettled([read, deps.store.get(DECOY_KEY, range)]);
   let decoy = twin.status === 'fulfilled' ? twin.value : null;
+  if (real.status === 'rejected') {
+    void decoy?.body.cancel().catch(() => {});
+    throw real.reason;
+  }
   if (!decoy || decoy.expiresAt.getTime() - deps.now().getTime() < DECOY_RENEW_BEFORE_MS) {
     // Missing or about to expire: (re)write it, and wait for the write (about once a day per
     // process; concurrent lookups share one put). Never left running in the background: a
     // Worker's request ends with its response, and work still running is cancelled, which
     // can leave a store that is not atomic holding half a decoy.
     await writeDecoy(deps).catch(() => {});
-    if (!decoy && real.status === 'fulfilled' && !real.value) decoy = await deps.store.get(DECOY_KEY, range).catch(() => null);
-  }
-  if (real.status === 'rejected') {
-    void decoy?.body.cancel().catch(() => {});
-    throw real.reason;
+    if (!decoy && !real.value) decoy = await deps.store.get(DECOY_KEY, range).catch(() => null);
   }
   if (real.value) {
     void decoy?.body.cancel().catch(() => {});
