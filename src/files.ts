@@ -199,7 +199,8 @@ export interface OpenOptions {
 /**
  * Finds and authenticates a file. 404 for anything but the right handle of a file of this app;
  * 410 once expired; 500 `corrupt_object` for an object that is damaged where no secret is
- * needed to tell (its header or length), or whose data fails after its metadata opened.
+ * needed to tell (its header or length), or whose data fails after its metadata opened. A miss
+ * is a 404 however the decoy read beside it fares (see withDecoy).
  */
 export async function openFile(deps: FilesDeps, tenant: Tenant, handle: string, app: string, options: OpenOptions = {}): Promise<OpenedFile> {
   const ref = decodeHandle(handle);
